@@ -1,0 +1,59 @@
+# colorseg — every command a user needs. `make train` and `make test` are the README's two commands.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN ?= runs/train
+export CI_JOBS ?= 2
+
+.PHONY: install test sync-check pytest nbtest data train bench clean-runs help
+
+help:
+	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
+	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
+	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml settings.ini
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "python3 (colorseg)" >/dev/null
+	touch $(STAMP)
+
+# Fails when the notebooks (the source) and the exported package disagree, or when a notebook is not clean.
+sync-check: install
+	@before=$$(find colorseg nbs -type f \( -name '*.py' -o -name '*.ipynb' \) -not -path '*/.ipynb_checkpoints/*' | sort | xargs sha1sum); \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean >/dev/null; \
+	after=$$(find colorseg nbs -type f \( -name '*.py' -o -name '*.ipynb' \) -not -path '*/.ipynb_checkpoints/*' | sort | xargs sha1sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "ERROR: nbdev_export/nbdev_clean changed files: notebooks and package are out of sync."; \
+	  diff <(echo "$$before") <(echo "$$after"); \
+	  echo "Fix: edit the notebook, run 'nbdev_export && nbdev_clean', and commit both."; exit 1; \
+	fi; echo "notebooks and package in sync"
+
+pytest: install
+	$(BIN)/python -m pytest -q tests
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers $(CI_JOBS) --timing
+
+test: install
+	$(MAKE) sync-check
+	$(MAKE) pytest
+	$(MAKE) nbtest
+
+data: install
+	$(BIN)/colorseg synth --n 64 --size 256 --out data/synth --grid reports/figures/synth_grid.png
+
+train: install
+	mkdir -p $(RUN)
+	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu --log-output --progress-bar
+
+bench: install
+	$(BIN)/python -m colorseg.bench --out reports/bench.json
+
+clean-runs:
+	rm -rf runs
