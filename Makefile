@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install test sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
@@ -40,7 +40,13 @@ pytest: install
 nbtest: install
 	$(BIN)/nbdev_test --n_workers $(CI_JOBS) --timing
 
-test: install
+# headless Chromium + ChromeDriver for the browser test (Debian packages; needs root, as in CI)
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "chromium present"; \
+	else (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || { echo "ERROR: could not install chromium + chromium-driver (needs root and Debian's apt); the browser test needs them"; exit 1; }; fi
+
+test: install browser-deps
 	$(MAKE) sync-check
 	$(MAKE) pytest
 	$(MAKE) nbtest

@@ -15,7 +15,8 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from .images import atomic_write, save_image
 
 # %% auto #0
-__all__ = ['RESUME_MAY_CHANGE', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime', 'EpochSampler',
+__all__ = ['RESUME_MAY_CHANGE', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime', 'dist_env',
+           'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step', 'EpochSampler',
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate',
            'fit']
 
@@ -66,7 +67,75 @@ class Runtime:
             out[k] = v
         return out
 
-# %% ../nbs/06_train.ipynb #f9d1d22d
+# %% ../nbs/06_train.ipynb #5bdca36b
+import torch.distributed as dist
+
+def dist_env() -> tuple[int, int, int]:
+    "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) in a single process."
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+def is_distributed() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+class DistBatchNorm2d(nn.BatchNorm2d):
+    "BatchNorm2d whose training statistics are over the global batch of all ranks (CPU and GPU)."
+    def forward(self, x):
+        if not (self.training and is_distributed()): return super().forward(x)
+        import warnings
+        with warnings.catch_warnings():  # the differentiable all-reduce is the one we need; its newer home has no autograd on CPU
+            warnings.simplefilter("ignore", FutureWarning)
+            from torch.distributed.nn.functional import all_reduce
+        C = x.shape[1]
+        xf = x.float()
+        n = torch.tensor([x.numel() / C], device=x.device, dtype=torch.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            stats = all_reduce(torch.cat([xf.sum((0, 2, 3)), (xf * xf).sum((0, 2, 3)), n]))  # (2C + 1,), summed over ranks
+        N = stats[-1]
+        mean = stats[:C] / N
+        var = (stats[C:2 * C] / N - mean * mean).clamp_min(0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.mul_(1 - m).add_(mean.detach() * m)
+                self.running_var.mul_(1 - m).add_(var.detach() * (N / (N - 1)).clamp_min(1) * m)
+        y = (xf - mean[None, :, None, None]) * torch.rsqrt(var + self.eps)[None, :, None, None]
+        if self.affine: y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        return y.to(x.dtype)
+
+def convert_batchnorm(module: nn.Module) -> nn.Module:
+    "Swap every BatchNorm2d for a DistBatchNorm2d sharing the same parameters and buffers (optimisers stay valid)."
+    for name, child in module.named_children():
+        if type(child) is nn.BatchNorm2d:
+            new = DistBatchNorm2d(child.num_features, child.eps, child.momentum, child.affine, child.track_running_stats)
+            if child.affine: new.weight, new.bias = child.weight, child.bias
+            if child.track_running_stats:
+                new.running_mean, new.running_var, new.num_batches_tracked = child.running_mean, child.running_var, child.num_batches_tracked
+            new.train(child.training)
+            setattr(module, name, new)
+        else:
+            convert_batchnorm(child)
+    return module
+
+def average_gradients_before_step(opt: torch.optim.Optimizer):
+    "Install a hook that averages each parameter's gradient over all ranks right before `opt.step()`."
+    def hook(optimizer, args, kwargs):
+        grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        if not grads: return
+        flat = torch.cat([g.reshape(-1) for g in grads])  # one all-reduce per step
+        dist.all_reduce(flat); flat /= dist.get_world_size()
+        i = 0
+        for g in grads: g.copy_(flat[i:i + g.numel()].view_as(g)); i += g.numel()
+    return opt.register_step_pre_hook(hook)
+
+def _reduce_stats(stats: dict) -> dict:
+    "Mean of each logged value over ranks (so rank 0 logs the global-batch loss)."
+    if not is_distributed(): return stats
+    t = torch.tensor(list(stats.values()), dtype=torch.float64)
+    dist.all_reduce(t); t /= dist.get_world_size()
+    return dict(zip(stats, t.tolist()))
+
+# %% ../nbs/06_train.ipynb #1f59a4c8
 class EpochSampler(Sampler):
     "Seeded per-epoch permutation, skipping the first `start` items (resume); drops the last partial batch."
     def __init__(self, n: int, batch_size: int, seed: int, epoch: int = 0, start: int = 0, rank: int = 0, world: int = 1):
@@ -80,7 +149,7 @@ class EpochSampler(Sampler):
     def __iter__(self): return iter(self.order()[self.start * self.bs:])
     def __len__(self): return (self.batches_per_epoch() - self.start) * self.bs
 
-# %% ../nbs/06_train.ipynb #3c26f9bc
+# %% ../nbs/06_train.ipynb #ae79ec8b
 # fields that may change between an interrupted run and its resumption (the schedule may be extended)
 RESUME_MAY_CHANGE = {"resume", "progress", "device", "num_workers", "log_every", "ckpt_every", "epochs", "max_steps", "out_dir", "compile", "amp", "channels_last"}
 
@@ -106,7 +175,7 @@ def check_compatible(saved: dict, current: dict, path="checkpoint", may_change=R
         lines = "; ".join(f"{k}={a!r} in the checkpoint but {b!r} now" for k, a, b in diff)
         raise ValueError(f"{path} was trained with a different config: {lines}. Use a new out_dir, or set these fields to the checkpoint's values")
 
-# %% ../nbs/06_train.ipynb #1f50d203
+# %% ../nbs/06_train.ipynb #6e9a4ecb
 class CSVLog:
     "Append rows with fixed columns; on resume, rows after the resumed step are dropped."
     def __init__(self, path, columns, resume_step: int | None = None):
@@ -153,7 +222,7 @@ def plot_losses(stats_csv, out_png, val_csv=None):
     with atomic_write(out_png) as tmp: fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
 
-# %% ../nbs/06_train.ipynb #9ec12b1a
+# %% ../nbs/06_train.ipynb #9198e60d
 def _collate(items):
     return {k: (torch.stack([it[k] for it in items]) if torch.is_tensor(items[0][k]) else torch.tensor([it[k] for it in items]))
             for k in items[0]}
@@ -197,11 +266,26 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
        ) -> dict:
     "Train `build_task(runtime)` for `epochs`; returns the final validation stats."
     from tqdm.auto import tqdm
-    run_dir = Path(run_dir); (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-    rt = Runtime(resolve_device(device), amp, channels_last)
+    rank, world, local_rank = dist_env()
+    main = rank == 0
+    dev = resolve_device(device)
+    if world > 1:
+        if dev.type == "cuda": dev = torch.device("cuda", local_rank); torch.cuda.set_device(dev)
+        if not dist.is_initialized(): dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+        if batch_size % world: raise ValueError(f"batch_size={batch_size} (the global batch) must be divisible by the {world} processes")
+    local_bs = batch_size // world
+    run_dir = Path(run_dir)
+    if main: (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    rt = Runtime(dev, amp, channels_last)
     if rt.device.type == "cuda": torch.backends.cudnn.benchmark = True
     seed_everything(seed)
     task = build_task(rt)
+    if world > 1:
+        for m in task.modules().values():
+            convert_batchnorm(m)
+            for t in list(m.parameters()) + list(m.buffers()): dist.broadcast(t.data, 0)
+        for o in task.optimizers().values(): average_gradients_before_step(o)
+        progress = progress and main
     ckpt_path = run_dir / "last.pt"
     step, epoch, start = 0, 0, 0  # optimiser steps done; current epoch; batches of it done
     if resume and ckpt_path.exists():
@@ -211,16 +295,18 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         for k, o in task.optimizers().items(): o.load_state_dict(st["optimizers"][k])
         set_rng_state(st["rng"])
         step, epoch, start = st["step"], st["epoch"], st["batch"]
-        _log(run_dir, f"resumed from {ckpt_path} at step {step} (epoch {epoch}, batch {start})")
-    elif resume:
+        if main: _log(run_dir, f"resumed from {ckpt_path} at step {step} (epoch {epoch}, batch {start})")
+    elif resume and main:
         _log(run_dir, f"resume=True but {ckpt_path} does not exist yet: starting fresh")
-    with atomic_write(run_dir / "config.json") as tmp: tmp.write_text(json.dumps(config, indent=2))
     resumed = step if resume and step else None
-    log = CSVLog(run_dir / "stats.csv", ["step", "epoch", "phase", "time", *task.log_keys], resume_step=resumed)
-    vlog = CSVLog(run_dir / "val.csv", ["step", "epoch", *getattr(task, "val_keys", [])], resume_step=resumed)
+    if main:
+        with atomic_write(run_dir / "config.json") as tmp: tmp.write_text(json.dumps(config, indent=2))
+        log = CSVLog(run_dir / "stats.csv", ["step", "epoch", "phase", "time", *task.log_keys], resume_step=resumed)
+        vlog = CSVLog(run_dir / "val.csv", ["step", "epoch", *getattr(task, "val_keys", [])], resume_step=resumed)
     sample_batch = rt.to(_collate([val_ds[i] for i in range(min(n_samples, len(val_ds)))])) if val_ds is not None and len(val_ds) else None
 
     def checkpoint(ep, batch):
+        if not main: return
         save_checkpoint(ckpt_path, dict(config=config, modules={k: m.state_dict() for k, m in task.modules().items()},
                                         optimizers={k: o.state_dict() for k, o in task.optimizers().items()},
                                         rng=rng_state(), step=step, epoch=ep, batch=batch, time=time.time(),
@@ -229,18 +315,18 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     val = {}
     t0 = time.time()
     while epoch < epochs and not (max_steps and step >= max_steps):
-        sampler = EpochSampler(len(train_ds), batch_size, seed, epoch, start)
+        sampler = EpochSampler(len(train_ds), local_bs, seed, epoch, start, rank, world)
         nb = sampler.batches_per_epoch()
         if nb == 0: raise ValueError(f"the training set has {len(train_ds)} items, fewer than batch_size={batch_size}; lower batch_size or add data")
-        loader = _loader(train_ds, sampler, batch_size, num_workers, rt.device.type == "cuda")
+        loader = _loader(train_ds, sampler, local_bs, num_workers, rt.device.type == "cuda")
         bar = tqdm(total=nb, initial=start, desc=f"epoch {epoch + 1}/{epochs} {getattr(task, 'phase', lambda e: '')(epoch)}".strip(), disable=not progress, leave=False)
         for b, batch in enumerate(loader, start):
-            stats = task.train_step(rt.to(batch), epoch)
+            stats = _reduce_stats(task.train_step(rt.to(batch), epoch))
             step += 1; bar.update(1)
             if not all(math.isfinite(v) for v in stats.values()):
                 checkpoint(epoch, b + 1)
                 raise FloatingPointError(f"non-finite loss at step {step}: {stats}; the last checkpoint is {ckpt_path}. Lower the learning rates or check the data")
-            if step % log_every == 0 or b + 1 == nb:
+            if main and (step % log_every == 0 or b + 1 == nb):
                 log.write(dict(step=step, epoch=epoch, phase=getattr(task, "phase", lambda e: "")(epoch), time=round(time.time() - t0, 2), **stats))
                 bar.set_postfix({k: f"{v:.3g}" for k, v in list(stats.items())[:4]})
             if max_steps and step >= max_steps: break
@@ -248,7 +334,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         bar.close()
         done_epoch = b + 1 >= nb
         epoch, start = (epoch + 1, 0) if done_epoch else (epoch, b + 1)
-        if done_epoch:
+        if done_epoch and main:
             if val_ds is not None and len(val_ds):
                 val = evaluate(task, val_ds, rt, batch_size)
                 vlog.write(dict(step=step, epoch=epoch, **val))
@@ -256,10 +342,11 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
             plot_losses(run_dir / "stats.csv", run_dir / "loss_curves.png", run_dir / "val.csv")
             _log(run_dir, f"epoch {epoch}/{epochs} step {step} " + " ".join(f"{k}={v:.4g}" for k, v in val.items()))
         checkpoint(epoch, start)
-    if val_ds is not None and len(val_ds) and not val:
+        if world > 1: dist.barrier()
+    if main and val_ds is not None and len(val_ds) and not val:
         val = evaluate(task, val_ds, rt, batch_size)
         save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"step_{step:06d}.png")
-    _log(run_dir, f"stopped at step {step}, epoch {epoch} ({time.time() - t0:.1f} s)")
+    if main: _log(run_dir, f"stopped at step {step}, epoch {epoch} ({time.time() - t0:.1f} s)")
     return val
 
 def _log(run_dir, msg):

@@ -19,3 +19,6 @@ def tiny_run(tmp_path_factory):
                       lfe_steps=5, device="cpu", progress=False, out_dir=str(d / "dual"))
     run, val = train_colorizer(cfg)
     return run
+
+# the console script of the venv running the tests (the venv's bin/ need not be on PATH)
+CLI = str(Path(sys.executable).parent / "colorseg")
