@@ -8,7 +8,7 @@ import torch
 from colorseg.data import FolderDataset, make_dataset
 from colorseg.images import read_image
 from colorseg.regions import region_to_labels, region_to_skeleton
-from colorseg.synth import (CVT_PART, PARTS, PART_INDEX, PALETTE, SynthDataset, bench_synth, colour_tag_report, make_sample,
+from colorseg.synth import (CVT_PART, PARTS, PART_INDEX, PALETTE, SynthDataset, colour_tag_report, make_sample,
                             write_dataset)
 from colorseg.tags import load_vocab
 
@@ -133,7 +133,3 @@ def test_folder_dataset_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither 'synth' nor a folder"):
         make_dataset(str(tmp_path / "missing"), "train", 32)
 
-
-@pytest.mark.slow
-def test_speed():
-    assert bench_synth(20, 256) > 10   # about 25/s on a development core; generous for loaded CI machines
