@@ -56,7 +56,9 @@ data: install
 
 train: install
 	mkdir -p $(RUN)
-	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu --log-output --progress-bar
+	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu
+	mkdir -p reports/figures && cp "$$(ls -d $(RUN)/samples/*.png | tail -n 1)" reports/figures/train_samples.png
+	@echo "run folder: $(RUN) (checkpoint last.pt, samples/, loss_curves.png, summary.csv, train.ipynb)"; cat $(RUN)/summary.csv
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json

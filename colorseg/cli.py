@@ -26,13 +26,23 @@ def _parse_value(v: str):
 def _train(a):
     import papermill as pm
     from colorseg.config import TrainConfig
-    params = {k: _parse_value(v) for k, v in (a.p or [])}
+    params = _params(a)
     TrainConfig.from_dict(params, source="-p parameters")  # fail before starting a kernel
     nb = Path(a.notebook)
     if not nb.exists(): raise FileNotFoundError(f"training notebook {nb} not found; run from the project root or pass --notebook")
     out = Path(a.out_nb or "runs/train.ipynb"); out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", progress_bar=True, cwd=os.getcwd())
     print(f"executed notebook: {out}")
+
+def _params(a) -> dict: return {k: _parse_value(v) for k, v in (a.p or [])}
+
+def _fit(a):
+    from colorseg.config import TrainConfig
+    from colorseg.tag2pix import train_colorizer
+    cfg = TrainConfig.from_dict(_params(a), source="-p parameters")
+    if a.dry_run: print(cfg.describe()); return
+    run_dir, val = train_colorizer(cfg)
+    if int(os.environ.get("RANK", 0)) == 0: print(f"run folder: {run_dir}\n" + "\n".join(f"{k} = {v:.4g}" for k, v in val.items()))
 
 def _colorize(a):
     from colorseg.colorize import colorize, colorize_folder
@@ -58,6 +68,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a TrainConfig field, e.g. -p fusion dual")
     t.add_argument("--notebook", default="nbs/10_train.ipynb"); t.add_argument("--out-nb", default=None, help="executed notebook path")
     t.set_defaults(fn=_train)
+    f = sub.add_parser("fit", help="train a colorizer without a notebook (e.g. under torchrun --nproc_per_node N)")
+    f.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a TrainConfig field, e.g. -p fusion dual")
+    f.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    f.set_defaults(fn=_fit)
     c = sub.add_parser("colorize", help="colour line art with tags")
     c.add_argument("lineart", help="a line-art image, or a folder of them")
     c.add_argument("--tags", required=True, help='Danbooru tags, e.g. "red_hair blue_eyes white_shirt"')
@@ -73,3 +87,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError, IsADirectoryError) as e:
         print(f"colorseg {a.command}: error: {e}", file=sys.stderr); return 2
     return 0
+
+# %% ../nbs/45_cli.ipynb #3ee40528
+import builtins
+if __name__ == "__main__" and not hasattr(builtins, "__IPYTHON__"):  # `python -m colorseg.cli` (as torchrun runs it), not a notebook
+    sys.exit(main())

@@ -216,7 +216,7 @@ def test_lfe_feeds_generator(tmp_path):
 
 
 def test_load_lfe_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="make lfe"):
+    with pytest.raises(FileNotFoundError, match="leave TrainConfig.lfe_path empty"):
         load_lfe(tmp_path / "missing.pt")
     torch.save({"G": {}}, tmp_path / "gan.pt")
     with pytest.raises(ValueError, match="not an LFE checkpoint"):
