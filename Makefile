@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
+	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
 install: $(STAMP)
 
@@ -59,6 +60,10 @@ train: install
 	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu
 	mkdir -p reports/figures && cp "$$(ls -d $(RUN)/samples/*.png | tail -n 1)" reports/figures/train_samples.png
 	@echo "run folder: $(RUN) (checkpoint last.pt, samples/, loss_curves.png, summary.csv, train.ipynb)"; cat $(RUN)/summary.csv
+
+skeleton: install
+	mkdir -p runs/skeleton
+	CI=true $(BIN)/papermill nbs/13_train_skeleton.ipynb runs/skeleton/train.ipynb -p out_dir runs/skeleton -p device cpu
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json

@@ -56,6 +56,11 @@ def _colorize(a):
         save_image(colorize(a.lineart, a.tags, a.ckpt, device=a.device), out)
         print(f"wrote {out}")
 
+def _regions(a):
+    from colorseg.skeleton import regions_cli
+    region, skel = regions_cli(a.image, a.output, a.ckpt, a.device, tile=a.tile, overlap=a.overlap, scale=a.scale, tta=a.tta)
+    print(f"wrote {region} and {skel}")
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="colorseg", description="Line-art colorization with explicit region segmentation")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -78,6 +83,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--ckpt", required=True, help="a run's last.pt"); c.add_argument("-o", "--output", default=None, help="output image (or folder)")
     c.add_argument("--device", default="cpu")
     c.set_defaults(fn=_colorize)
+    r = sub.add_parser("regions", help="region map and skeleton map of an image, by the skeleton net")
+    r.add_argument("image", help="line art (line-art net) or an illustration (colour net)")
+    r.add_argument("-o", "--output", default=None, help="region map to write (default <stem>.region.png beside the image)")
+    r.add_argument("--ckpt", default="runs/skeleton/last.pt", help="skeleton net checkpoint (make skeleton)")
+    r.add_argument("--device", default="cpu"); r.add_argument("--tile", type=int, default=512); r.add_argument("--overlap", type=int, default=64)
+    r.add_argument("--scale", type=float, default=1.0, help="run the net on the image resized by this")
+    r.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
+    r.set_defaults(fn=_regions)
     return ap
 
 def main(argv=None) -> int:

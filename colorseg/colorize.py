@@ -54,6 +54,7 @@ class Colorizer:
     lfe: torch.nn.Module | None
     device: torch.device
     path: Path
+    skeleton_net: torch.nn.Module | None = None  # concat trained on the skeleton net's predictions
 
     @torch.no_grad()
     def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None) -> dict:
@@ -61,7 +62,11 @@ class Colorizer:
         tags = parse_tags(tags) if isinstance(tags, str) else list(tags)
         _, cvt = load_vocab().encode(tags)
         g = as_gray(lineart)
-        if self.cfg.fusion == "concat" and skeleton is None: skeleton = skeleton_from_lineart(g)
+        if self.cfg.fusion == "concat" and skeleton is None:
+            if self.skeleton_net is not None:
+                from colorseg.skeleton import predict_skeleton
+                skeleton = predict_skeleton(g, self.skeleton_net, device=str(self.device))
+            else: skeleton = skeleton_from_lineart(g)
         g, (h, w) = pad_to_multiple(g)
         x = to_tensor(g)[None].to(self.device)  # (1, 1, H16, W16)
         sk = None
@@ -85,7 +90,12 @@ def load_colorizer(checkpoint: str | os.PathLike, device: str = "cpu") -> Colori
         lfe = LineFeatureExtractor(**st["extra"]["lfe_config"]); lfe.load_state_dict(st["modules"]["lfe"]); lfe = freeze(lfe.to(dev))
     G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None)
     G.load_state_dict(st["modules"]["G"])
-    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint))
+    skel = None
+    if cfg.fusion == "concat" and cfg.skeleton_source == "net":
+        from colorseg.skeleton import SkeletonFn, load_skeleton_net
+        skel = (SkeletonFn.from_state(st["extra"]["skeleton_arch"], st["modules"]["skeleton"]).net.to(dev)
+                if "skeleton" in st["modules"] else load_skeleton_net(cfg.skeleton_path, device))
+    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), skel)
 
 # %% ../nbs/07_colorize.ipynb #4d392c1a
 _CACHE: dict = {}

@@ -14,7 +14,7 @@ __all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'ConfigError', '
 # %% ../nbs/00_config.ipynb #37dea6f0
 FUSIONS = ("none", "concat", "dual")  # no segmentation | line art + skeleton input | second skeleton decoder
 PRESETS = ("tiny", "paper")  # model widths: trains in minutes on CPU | the published widths
-SKELETON_SOURCES = ("gt",)  # where concat gets its skeleton: the dataset's skeleton (region_to_skeleton of its region maps); the skeleton net adds "net"
+SKELETON_SOURCES = ("gt", "net")  # concat's skeleton: the dataset's skeleton maps | the frozen skeleton net's prediction from the line art
 CHOICES = dict(fusion=FUSIONS, preset=PRESETS, skeleton_source=SKELETON_SOURCES)
 
 # %% ../nbs/00_config.ipynb #2d99c9e7
@@ -27,7 +27,8 @@ class TrainConfig:
     # what to train
     fusion: str = "dual"  # segmentation fusion: none | concat | dual
     preset: str = "tiny"  # model widths: tiny | paper
-    skeleton_source: str = "gt"  # concat only: where the input skeleton comes from (gt = the dataset's skeleton maps)
+    skeleton_source: str = "gt"  # concat only: where the input skeleton comes from (gt = the dataset's skeleton maps, net = the skeleton net)
+    skeleton_path: str = "runs/skeleton/last.pt"  # skeleton_source='net': the skeleton-net checkpoint (make skeleton)
     lfe_path: str = ""  # frozen line-art feature extractor: a checkpoint path; "" = train one (cached in the run folder's parent); "off" = none
     lfe_steps: int = 300  # optimiser steps when the LFE has to be trained
     # data
@@ -84,6 +85,8 @@ class TrainConfig:
             if getattr(self, name) < 0: raise ConfigError(f"TrainConfig.{name}={getattr(self, name)} must be >= 0")
         if self.image_size % 16:
             raise ConfigError(f"TrainConfig.image_size={self.image_size} must be a multiple of 16 (the encoder downsamples 4 times); try {max(16, round(self.image_size / 16) * 16)}")
+        if self.skeleton_source == "net" and self.fusion != "concat":
+            raise ConfigError(f"TrainConfig.skeleton_source='net' only applies to fusion='concat' (got {self.fusion!r}); use 'gt'")
         if self.seg_epochs + self.epochs == 0 and self.max_steps == 0:
             raise ConfigError("TrainConfig: seg_epochs + epochs is 0 and max_steps is 0, so nothing would be trained; set epochs >= 1")
 

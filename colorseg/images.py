@@ -70,7 +70,7 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
             im.load()
             im = im.convert("RGBA") if im.mode in ("P", "LA", "PA", "RGBa", "La") or "transparency" in im.info else im
             if im.mode not in ("RGB", "RGBA", "L"): im = im.convert("RGB")
-            arr = np.asarray(im)
+            arr = np.array(im)  # a writable copy (torch.from_numpy warns on read-only arrays)
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ValueError(f"cannot decode {path} as an image ({e}); is the file truncated or not an image? Re-export it as PNG or JPEG") from None
     if arr.dtype != np.uint8: arr = np.clip(arr, 0, 255).astype(np.uint8)

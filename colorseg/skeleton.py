@@ -593,6 +593,14 @@ class SkeletonFn(nn.Module):
         self.net = freeze(net)
 
     def train(self, mode: bool = True): return super().train(False)  # always eval: no dropout/BN drift, frozen
+    def config(self) -> dict: return self.net.config()
+
+    @classmethod
+    def from_state(cls, config: dict, state_dict: dict) -> "SkeletonFn":
+        "Rebuild from `config()` and `state_dict()`, as a colorizer checkpoint stores them."
+        fn = cls(SkeletonUNet(**config))
+        fn.load_state_dict(state_dict)
+        return fn
 
     @torch.no_grad()
     def forward(self, batch: dict) -> torch.Tensor:

@@ -61,8 +61,13 @@ class ColorizeTask:
         self.g_fwd, self.d_fwd = (torch.compile(self.G), torch.compile(self.D)) if cfg.compile else (self.G, self.D)
         self.val_keys = ["l1", "region_de", "gt_region_de"] + (["skel_l1"] if cfg.fusion == "dual" else [])
 
-    def modules(self): return {"G": self.G, "D": self.D, **({"lfe": self.lfe} if self.lfe is not None else {})}
-    def extra_state(self): return {"lfe_config": self.lfe.config() if self.lfe is not None else None, "n_cit": self.D.n_cit, "n_cvt": self.D.n_cvt}
+    def modules(self):
+        "Saved in checkpoints: the frozen LFE and skeleton net too, so inference needs only the one file."
+        return {"G": self.G, "D": self.D, **({"lfe": self.lfe} if self.lfe is not None else {}),
+                **({"skeleton": self.skeleton_fn} if isinstance(self.skeleton_fn, nn.Module) else {})}
+    def extra_state(self):
+        return {"lfe_config": self.lfe.config() if self.lfe is not None else None, "n_cit": self.D.n_cit, "n_cvt": self.D.n_cvt,
+                "skeleton_arch": self.skeleton_fn.config() if isinstance(self.skeleton_fn, nn.Module) else None}
     def optimizers(self): return {"G": self.opt_g, "D": self.opt_d}
     def phase(self, epoch: int) -> str: return "seg" if epoch < self.cfg.seg_epochs else "color"
 
@@ -142,8 +147,12 @@ def train_colorizer(cfg: TrainConfig) -> tuple[Path, dict]:
     train_ds = make_dataset(cfg.data, "train", cfg.image_size, n=cfg.n_train or None, cache=True)
     val_ds = make_dataset(cfg.data, "val", cfg.image_size, n=cfg.n_val, cache=True)
     lfe = resolve_lfe(cfg, run_dir, train_ds)
+    skeleton_fn = None  # concat reads the dataset's skeleton maps unless the skeleton net is asked for
+    if cfg.fusion == "concat" and cfg.skeleton_source == "net":
+        from colorseg.skeleton import skeleton_fn_from
+        skeleton_fn = skeleton_fn_from(cfg.skeleton_path, str(resolve_device(cfg.device)))
     vocab = load_vocab()
-    build = lambda rt: ColorizeTask(rt, cfg, n_cit=len(vocab.cit), n_cvt=len(vocab.cvt), lfe=lfe)
+    build = lambda rt: ColorizeTask(rt, cfg, n_cit=len(vocab.cit), n_cvt=len(vocab.cvt), lfe=lfe, skeleton_fn=skeleton_fn)
     val = fit(build, train_ds, val_ds, run_dir, cfg.to_dict(), epochs=cfg.seg_epochs + cfg.epochs, batch_size=cfg.batch_size,
               seed=cfg.seed, device=cfg.device, amp=cfg.amp, channels_last=cfg.channels_last, resume=cfg.resume,
               max_steps=cfg.max_steps, ckpt_every=cfg.ckpt_every, log_every=cfg.log_every, num_workers=cfg.num_workers,
