@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 from PIL import Image
-from .config import ConfigError, TrainConfig, _check_device, _coerce
+from typing import ClassVar
+from .config import ConfigError, FlatConfig
 from .images import as_gray, as_rgb, read_image, save_image, skeleton_to_tensor, to_tensor
 from .lfe import freeze
 from .regions import (adjusted_rand_index, align_to, boundary_f_score, labels_to_region, region_to_labels,
@@ -116,16 +117,12 @@ def build_skeleton_critic(preset: str = "tiny") -> SkeletonCritic:
     "The critic of a named preset."
     return SkeletonCritic(_preset(preset)["critic"])
 
-# %% ../nbs/09_skeleton.ipynb #1c7a92d3
+# %% ../nbs/09_skeleton.ipynb #cf98ef43
 SKELETON_INPUTS = tuple(INPUT_CHANNELS)
 SKELETON_CHOICES = dict(input=SKELETON_INPUTS, preset=tuple(SKELETON_PRESETS))
 
-def _renamed(e: ConfigError) -> ConfigError:
-    "The shared helpers name TrainConfig in their messages; say SkeletonConfig."
-    return ConfigError(str(e).replace("TrainConfig", "SkeletonConfig"))
-
 @dataclass
-class SkeletonConfig:
+class SkeletonConfig(FlatConfig):
     "Every setting of a skeleton-net run (flat, so `papermill -p` can set any field)."
     # what to train
     input: str = "lineart"  # what the net reads: lineart | color
@@ -162,24 +159,14 @@ class SkeletonConfig:
     log_every: int = 10
     progress: bool = True
 
-    def __post_init__(self):
-        try:
-            for f in fields(self): setattr(self, f.name, _coerce(f.name, getattr(self, f.name), f.type))
-            _check_device(self.device)
-        except ConfigError as e: raise _renamed(e) from None
-        for name, allowed in SKELETON_CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)!r} is not allowed; choose one of {', '.join(map(repr, allowed))}")
-        for name in ("image_size", "batch_size", "n_val", "log_every"):
-            if getattr(self, name) < 1: raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)} must be >= 1")
-        for name in ("load_size", "n_train", "num_workers", "epochs", "max_steps", "ckpt_every"):
-            if getattr(self, name) < 0: raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)} must be >= 0")
-        for name in ("lr", "lr_d"):
-            if not getattr(self, name) > 0: raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)} must be > 0")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1: raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)} must be in [0, 1)")
-        for name in ("lambda_l1", "lambda_fm", "lambda_adv", "lambda_gp"):
-            if getattr(self, name) < 0: raise ConfigError(f"SkeletonConfig.{name}={getattr(self, name)} must be >= 0")
+    CHOICES: ClassVar[dict] = SKELETON_CHOICES
+    AT_LEAST_1: ClassVar[tuple] = ("image_size", "batch_size", "n_val", "log_every")
+    AT_LEAST_0: ClassVar[tuple] = ("load_size", "n_train", "num_workers", "epochs", "max_steps", "ckpt_every",
+                                   "lambda_l1", "lambda_fm", "lambda_adv", "lambda_gp")
+    POSITIVE: ClassVar[tuple] = ("lr", "lr_d")
+    UNIT: ClassVar[tuple] = ("beta1", "beta2")
+
+    def validate(self):
         if self.lambda_l1 + self.lambda_fm + self.lambda_adv == 0:
             raise ConfigError("SkeletonConfig: lambda_l1, lambda_fm and lambda_adv are all 0, so the net gets no loss; set lambda_l1=1")
         m = 2 ** (len(SKELETON_PRESETS[self.preset]["widths"]) - 1)
@@ -193,22 +180,9 @@ class SkeletonConfig:
         if self.epochs == 0 and self.max_steps == 0:
             raise ConfigError("SkeletonConfig: epochs is 0 and max_steps is 0, so nothing would be trained; set epochs >= 1")
 
-    @classmethod
-    def from_dict(cls, d: dict, source: str = "config") -> "SkeletonConfig":
-        "Build from a dict; an unknown key is an error that suggests the closest field."
-        try: return TrainConfig.from_dict.__func__(cls, d, source)
-        except ConfigError as e: raise _renamed(e) from None
-
     @property
     def gan(self) -> bool: return self.lambda_fm > 0 or self.lambda_adv > 0
     def crop_from(self) -> int: return self.load_size or self.image_size
-
-    # TrainConfig's generic methods: they only use `fields(self)` and `type(self)`
-    to_dict, to_json, save, run_dir, describe = (TrainConfig.to_dict, TrainConfig.to_json, TrainConfig.save,
-                                                 TrainConfig.run_dir, TrainConfig.describe)
-    replace = TrainConfig.replace
-    from_json = classmethod(TrainConfig.from_json.__func__)
-    from_params = classmethod(TrainConfig.from_params.__func__)
 
 # %% ../nbs/09_skeleton.ipynb #cf698c08
 PAIR_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
