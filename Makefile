@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton demo sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
+	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (needs a checkpoint: make train)"
 	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
 install: $(STAMP)
@@ -60,6 +61,13 @@ train: install
 	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu
 	mkdir -p reports/figures && cp "$$(ls -d $(RUN)/samples/*.png | tail -n 1)" reports/figures/train_samples.png
 	@echo "run folder: $(RUN) (checkpoint last.pt, samples/, loss_curves.png, summary.csv, train.ipynb)"; cat $(RUN)/summary.csv
+
+DEMO_PORT ?= 8866
+
+# the interactive demo (nbs/41_demo.ipynb) as a local web app; checkpoints: runs/*/last.pt, or COLORSEG_DEMO_CKPTS='{"dual": "/abs/path/last.pt"}'
+demo: install
+	@echo "colorseg demo: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it; no checkpoint yet? run make train first)"
+	$(BIN)/voila nbs/41_demo.ipynb --port=$(DEMO_PORT) --no-browser --Voila.ip=127.0.0.1
 
 skeleton: install
 	mkdir -p runs/skeleton

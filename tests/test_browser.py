@@ -91,12 +91,16 @@ def test_demo_in_a_browser(demo_url, browser):
         Select(css(".colorseg-part-eyes select")).select_by_visible_text("red")
         Select(css(".colorseg-part-background select")).select_by_visible_text("pink")
         box = css(".colorseg-cit-filter input"); box.clear(); box.send_keys("ponytail")
-        wait.until(lambda d: "side_ponytail" in d.find_element(By.CSS_SELECTOR, ".colorseg-cit select").text)
+        wait.until(lambda d: d.execute_script(  # the last keystroke's filter has arrived: every unchosen option matches
+            "const o = Array.from(document.querySelectorAll('.colorseg-cit select option')).filter(o => !o.selected);"
+            "return o.length > 1 && o.every(o => o.text.includes('ponytail'))"))
         Select(css(".colorseg-cit select")).select_by_visible_text("ponytail")
         for t in ("blue_hair", "red_eyes", "pink_background", "ponytail"):  # the kernel has the choices
             wait.until(text_has(".colorseg-tags", t))
         button.click()
         wait.until(text_has(".colorseg-status", "done"))
+        status = css(".colorseg-status").text
+        assert "failed" not in status, f"{status}\n{css('.colorseg-caption-dual').text}"
         wait.until(lambda d: d.execute_script(
             "const i = document.querySelector('img.colorseg-output-dual'); return i && i.complete && i.naturalWidth > 0 && i.offsetWidth > 0"))
         caption = css(".colorseg-caption-dual").text

@@ -13,6 +13,10 @@ def upload(widget, content: bytes, name: str):
                      "last_modified": datetime.datetime.now()},)
 
 
+def png(a: np.ndarray) -> bytes:
+    buf = io.BytesIO(); Image.fromarray(a).save(buf, "PNG"); return buf.getvalue()
+
+
 def decode_link(html: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(html.split("base64,")[1].split('"')[0]))))
 
@@ -79,18 +83,32 @@ def test_errors_are_messages_not_tracebacks(ckpt, tmp_path):
     assert app.source.value == "upload" and "cannot decode 'drawing.png'" in app.status.value
     app.button.click()
     assert "no line art to colorize" in app.status.value
-    img = io.BytesIO(); Image.fromarray(np.full((40, 50), 255, np.uint8)).save(img, "PNG")
-    upload(app.upload, img.getvalue(), "blank.png")
+    upload(app.upload, png(np.full((40, 50), 255, np.uint8)), "blank.png")
     assert app.lineart.shape == (40, 50)
     app.button.click()
     assert "concat failed" in app.status.value and "missing.pt does not exist" in app.cols["concat"].caption.value
     assert app.cols["dual"].image.value  # the good column still renders
-    # a checkpoint that is not a colorizer
+    # a file that is not a checkpoint
     bad = tmp_path / "bad.pt"; bad.write_bytes(b"not a checkpoint")
     app = DemoApp({"dual": bad}, size=64); app.button.click()
-    assert "bad.pt" in app.cols["dual"].caption.value
-    for a in (app,):
-        assert "Traceback" not in a.status.value and all("Traceback" not in c.caption.value for c in a.cols.values())
+    assert "bad.pt" in app.cols["dual"].caption.value and "dual failed" in app.status.value
+    assert "Traceback" not in app.status.value + app.cols["dual"].caption.value
+    # a typo in a tag
+    app.set_tags("long_hair"); app._selected.append("long_hiar"); app.button.click()
+    assert "closest: long_hair" in app.status.value
+
+
+def test_busy_while_working(ckpt):
+    app = DemoApp({"dual": ckpt}, size=64)
+    seen = []
+    def model(lineart, tags):  # stands in for the colorizer: records what the page shows meanwhile
+        seen.append((app.button.disabled, app.button.description, app.status.value))
+        return {"color": np.zeros((*lineart.shape, 3), np.uint8), "skeleton": None}
+    app.models["dual"] = model
+    app.button.click()
+    (disabled, label, status), = seen
+    assert disabled and label != "Colorize" and "colorizing with dual" in status
+    assert not app.button.disabled and "done" in app.status.value
 
 
 def test_no_checkpoint_says_make_train(tmp_path, monkeypatch):
@@ -121,6 +139,23 @@ def test_munit_column_only_when_configured(ckpt, tmp_path):
     app = DemoApp({"dual": ckpt, "munit": tmp_path / "munit.pt"}, size=64)
     assert list(app.cols) == ["dual", "munit"] and app.ref_box.layout.display is None
     assert app.reference is not None  # style2paints' reference image by default
+    app.button.click()  # the MUNIT checkpoint does not exist: a message in its column, the dual column still renders
+    assert "munit failed" in app.status.value and "munit.pt does not exist" in app.cols["munit"].caption.value
+    assert "error" not in app.results["dual"]
+    got = []
+    def munit(lineart, reference):  # stands in for colorseg.munit.ReferenceColorizer
+        got.append(reference.shape); return np.full((*lineart.shape, 3), 200, np.uint8)
+    app.models["munit"] = munit
+    upload(app.ref_upload, png(np.zeros((8, 9, 3), np.uint8)), "ref.png")
     app.button.click()
-    assert "munit" in app.status.value and "error" not in app.results["dual"]
-    assert app.cols["munit"].caption.value  # whatever colorseg.munit says (missing module or file) is shown there
+    assert got == [(8, 9, 3)] and "done" in app.status.value  # the uploaded reference reached the model
+    assert decode_link(app.cols["munit"].download.value).shape == (64, 64, 3) and "reference" in app.cols["munit"].caption.value
+
+
+def test_munit_runs_are_found_by_their_config_keys(tmp_path):
+    from dataclasses import fields
+    from colorseg.munit import MunitConfig
+    munit_cfg = {f.name: f.default for f in fields(MunitConfig)}  # every MunitConfig field, as its config.json has
+    for name, cfg in [("m", munit_cfg), ("mc", {**munit_cfg, "fusion": "concat"}), ("skeleton", {"input": "lineart", "lr": 1e-3})]:
+        (tmp_path / name).mkdir(); (tmp_path / name / "config.json").write_text(json.dumps(cfg)); (tmp_path / name / "last.pt").touch()
+    assert list(discover_checkpoints(tmp_path)) == ["munit", "munit-concat"]
