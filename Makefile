@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
@@ -68,6 +68,10 @@ DEMO_PORT ?= 8866
 demo: install
 	@echo "colorseg demo: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it; no checkpoint yet? run make train first)"
 	$(BIN)/voila nbs/41_demo.ipynb --port=$(DEMO_PORT) --no-browser --Voila.ip=127.0.0.1
+
+train-munit: install
+	mkdir -p runs/munit
+	CI=true $(BIN)/papermill nbs/12_train_munit.ipynb runs/munit/train.ipynb -p out_dir runs/munit -p fusion concat -p device cpu
 
 skeleton: install
 	mkdir -p runs/skeleton

@@ -8,7 +8,7 @@ import argparse, os, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['parser', 'main']
+__all__ = ['MODELS', 'parser', 'main']
 
 # %% ../nbs/45_cli.ipynb #5c217faf
 def _synth(a):
@@ -23,14 +23,20 @@ def _parse_value(v: str):
         except ValueError: pass
     return {"true": True, "false": False}.get(v.lower(), v)
 
+# model family -> (papermill notebook, its config class): `colorseg train --model munit -p fusion concat`
+MODELS = {"tag2pix": ("nbs/10_train.ipynb", "colorseg.config", "TrainConfig"),
+          "munit": ("nbs/12_train_munit.ipynb", "colorseg.munit", "MunitConfig"),
+          "skeleton": ("nbs/13_train_skeleton.ipynb", "colorseg.skeleton", "SkeletonConfig")}
+
 def _train(a):
+    import importlib
     import papermill as pm
-    from colorseg.config import TrainConfig
+    notebook, module, cls = MODELS[a.model]
     params = _params(a)
-    TrainConfig.from_dict(params, source="-p parameters")  # fail before starting a kernel
-    nb = Path(a.notebook)
+    getattr(importlib.import_module(module), cls).from_dict(params, source="-p parameters")  # fail before starting a kernel
+    nb = Path(a.notebook or notebook)
     if not nb.exists(): raise FileNotFoundError(f"training notebook {nb} not found; run from the project root or pass --notebook")
-    out = Path(a.out_nb or "runs/train.ipynb"); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(a.out_nb or f"runs/{a.model}.ipynb"); out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", progress_bar=True, cwd=os.getcwd())
     print(f"executed notebook: {out}")
 
@@ -46,7 +52,18 @@ def _fit(a):
 
 def _colorize(a):
     from colorseg.colorize import colorize, colorize_folder
-    from colorseg.images import save_image
+    from colorseg.images import read_image, save_image
+    if a.reference or a.styles:  # reference-based (MUNIT)
+        from colorseg.munit import colorize_reference, sample_styles
+        skel = read_image(a.skeleton, "L") if a.skeleton else None
+        stem = a.output or str(Path(a.lineart).with_suffix("")) + ".color.png"
+        if a.styles:
+            outs = sample_styles(a.lineart, a.ckpt, n=a.styles, seed=a.seed, skeleton=skel)
+            for i, im in enumerate(outs): save_image(im, Path(stem).with_name(f"{Path(stem).stem}.{i}.png"))
+            print(f"wrote {len(outs)} random-style images next to {stem}"); return
+        save_image(colorize_reference(a.lineart, a.reference, a.ckpt, skeleton=skel, device=a.device), stem)
+        print(f"wrote {stem}"); return
+    if a.tags is None: raise ValueError("--tags is required for tag-based colorization (or give --reference REF.png for a MUNIT checkpoint)")
     if Path(a.lineart).is_dir():
         out = a.output or "colorized"
         paths = colorize_folder(a.lineart, out, a.tags, a.ckpt, device=a.device)
@@ -69,9 +86,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="data/synth", help="output folder"); s.add_argument("--seed", type=int, default=0, help="first sample seed")
     s.add_argument("--grid", default=None, help="also write a figure of the first samples here (PNG)")
     s.set_defaults(fn=_synth)
-    t = sub.add_parser("train", help="train a colorizer by running nbs/10_train.ipynb with papermill")
+    t = sub.add_parser("train", help="train a model by running its papermill notebook (nbs/10_train.ipynb for the colorizer)")
+    t.add_argument("--model", choices=list(MODELS), default="tag2pix", help="which family: tag2pix colorizer, munit, skeleton net")
     t.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a TrainConfig field, e.g. -p fusion dual")
-    t.add_argument("--notebook", default="nbs/10_train.ipynb"); t.add_argument("--out-nb", default=None, help="executed notebook path")
+    t.add_argument("--notebook", default=None, help="override the family's notebook"); t.add_argument("--out-nb", default=None, help="executed notebook path")
     t.set_defaults(fn=_train)
     f = sub.add_parser("fit", help="train a colorizer without a notebook (e.g. under torchrun --nproc_per_node N)")
     f.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a TrainConfig field, e.g. -p fusion dual")
@@ -79,7 +97,10 @@ def parser() -> argparse.ArgumentParser:
     f.set_defaults(fn=_fit)
     c = sub.add_parser("colorize", help="colour line art with tags")
     c.add_argument("lineart", help="a line-art image, or a folder of them")
-    c.add_argument("--tags", required=True, help='Danbooru tags, e.g. "red_hair blue_eyes white_shirt"')
+    c.add_argument("--tags", default=None, help='Danbooru tags, e.g. "red_hair blue_eyes white_shirt" (tag-based checkpoints)')
+    c.add_argument("--reference", default=None, help="a colour reference image (MUNIT checkpoints)")
+    c.add_argument("--skeleton", default=None, help="MUNIT + concat: a skeleton map to use instead of the predicted one")
+    c.add_argument("--styles", type=int, default=0, help="MUNIT: write N random-style colorings instead"); c.add_argument("--seed", type=int, default=0)
     c.add_argument("--ckpt", required=True, help="a run's last.pt"); c.add_argument("-o", "--output", default=None, help="output image (or folder)")
     c.add_argument("--device", default="cpu")
     c.set_defaults(fn=_colorize)
