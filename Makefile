@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
@@ -76,6 +76,14 @@ train-munit: install
 skeleton: install
 	mkdir -p runs/skeleton
 	CI=true $(BIN)/papermill nbs/13_train_skeleton.ipynb runs/skeleton/train.ipynb -p out_dir runs/skeleton -p device cpu
+
+lineart-net: install
+	$(BIN)/colorseg lineart-net --out runs/lineart-net
+
+SRC ?= data/danbooru/images
+META ?= data/danbooru/metadata.jsonl
+prepare: install
+	$(BIN)/colorseg prepare $(SRC) data/prepared --meta $(META) --size 256 --workers $(CI_JOBS)
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json

@@ -78,6 +78,16 @@ def _regions(a):
     region, skel = regions_cli(a.image, a.output, a.ckpt, a.device, tile=a.tile, overlap=a.overlap, scale=a.scale, tta=a.tta)
     print(f"wrote {region} and {skel}")
 
+def _prepare(a):
+    from colorseg.prepare import prepare
+    prepare(a.src, a.out, a.meta, size=a.size, workers=a.workers, lineart=a.lineart, skeleton_ckpt=a.skeleton_ckpt,
+            lpips_weights=a.lpips_weights, dedup_threshold=a.dedup_threshold, lineart_weights=a.lineart_weights,
+            min_side=a.min_side, max_aspect=a.max_aspect, split_fracs=tuple(a.split_fracs), seed=a.seed, progress=not a.no_progress)
+
+def _lineart_net(a):
+    from colorseg.lineart import train_lineart_net
+    print(train_lineart_net(a.out, steps=a.steps, device=a.device, resume=a.resume))
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="colorseg", description="Line-art colorization with explicit region segmentation")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -112,6 +122,22 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", type=float, default=1.0, help="run the net on the image resized by this")
     r.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
     r.set_defaults(fn=_regions)
+    from colorseg.lineart import LINEART_METHODS
+    p = sub.add_parser("prepare", help="Danbooru-style preparation of a folder of illustrations into a training folder")
+    p.add_argument("src", help="folder of images"); p.add_argument("out", help="output folder (index.csv + PNGs)")
+    p.add_argument("--meta", required=True, help="metadata: JSON lines (id + tag_string/tags) or CSV id,tags")
+    p.add_argument("--size", type=int, default=256); p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--lineart", choices=list(LINEART_METHODS), default="highpass"); p.add_argument("--lineart-weights", default=None)
+    p.add_argument("--skeleton-ckpt", default=None, help="skeleton net for the skeleton maps (default: from region maps or the line art)")
+    p.add_argument("--lpips-weights", default=None, help="torchvision AlexNet weights for LPIPS de-duplication (else a labelled random backbone)")
+    p.add_argument("--dedup-threshold", type=float, default=None); p.add_argument("--min-side", type=int, default=0)
+    p.add_argument("--max-aspect", type=float, default=2.0); p.add_argument("--split-fracs", type=float, nargs=3, default=[0.8, 0.1, 0.1])
+    p.add_argument("--seed", type=int, default=0); p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=_prepare)
+    n = sub.add_parser("lineart-net", help="train the sketchKeras-style line-art net on the synthetic set")
+    n.add_argument("--out", default="runs/lineart-net"); n.add_argument("--steps", type=int, default=600)
+    n.add_argument("--device", default="auto"); n.add_argument("--resume", action="store_true")
+    n.set_defaults(fn=_lineart_net)
     return ap
 
 def main(argv=None) -> int:
