@@ -22,7 +22,7 @@ __all__ = ['DELTA_E', 'MERGE_DISTINCT', 'MERGE_SAME', 'INCEPTION_FILE', 'INCEPTI
            'cvt_tag_accuracy', 'feature_stats', 'frechet_distance', 'fid_from_features', 'kid', 'inception_path',
            'fid_inception_structure', 'load_inception', 'ColorFeatureNet', 'FeatureNetTask', 'feature_net_path',
            'train_feature_net', 'load_feature_net', 'image_features', 'fid_kid', 'colorize_items',
-           'evaluate_checkpoint', 'metrics_table']
+           'evaluate_predictions', 'evaluate_checkpoint', 'metrics_table']
 
 # %% ../nbs/20_metrics.ipynb #12280f7e
 DELTA_E = {"de76": deltaE_cie76, "de2000": deltaE_ciede2000}
@@ -156,7 +156,7 @@ def part_tag_hits(pred: np.ndarray,  # RGB uint8 HxWx3
         out.append((tag, got, got == name))
     return out
 
-# %% ../nbs/20_metrics.ipynb #9b5f35b2
+# %% ../nbs/20_metrics.ipynb #681cedb1
 def cvt_families(cvt: list) -> dict:
     "Mutually exclusive colour-tag families by the tag's last word: {kind: [indices]}, two or more members."
     fam = {}
@@ -177,7 +177,7 @@ def cvt_tag_accuracy(logits: np.ndarray,  # (N, n_cvt) classifier scores
         hits += int(asked[np.arange(len(top)), top][sel].sum()); n += int(sel.sum())
     return hits, n
 
-# %% ../nbs/20_metrics.ipynb #dfec7842
+# %% ../nbs/20_metrics.ipynb #c715f0ff
 def feature_stats(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Mean and covariance of features (N, D)."
     f = np.asarray(f, np.float64)
@@ -217,7 +217,7 @@ def kid(f1: np.ndarray,  # (N1, D) features of one set
         out.append((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.mean())
     return float(np.mean(out)), float(np.std(out))
 
-# %% ../nbs/20_metrics.ipynb #feebb204
+# %% ../nbs/20_metrics.ipynb #c29f1c28
 INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
 INCEPTION_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + INCEPTION_FILE
 
@@ -268,7 +268,7 @@ def load_inception(path: str | os.PathLike | None = None,  # weights file; defau
         model = pfi.InceptionV3([pfi.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])  # pytorch-fid's wrapper around *our* network
     return model.to(device).eval()
 
-# %% ../nbs/20_metrics.ipynb #ef84ecaf
+# %% ../nbs/20_metrics.ipynb #8c39a68f
 FEATURE_NET_KIND = "colorseg.metrics.ColorFeatureNet"
 FID_CS_NOTE = "FID-cs/KID-cs: Fréchet/kernel distance on colorseg's own ColorFeatureNet features; not comparable with published FID"
 
@@ -337,7 +337,7 @@ class FeatureNetTask:
 
     def sample(self, batch): return {"color": batch["color"]}
 
-# %% ../nbs/20_metrics.ipynb #481dd9ba
+# %% ../nbs/20_metrics.ipynb #304729ea
 def feature_net_path(path: str | os.PathLike | None = None) -> Path:
     "The FID-cs feature net checkpoint: `path`, `$COLORSEG_FEATURE_NET`, or ~/.cache/colorseg/feature_net-synth64-s0/last.pt."
     return Path(path or os.environ.get("COLORSEG_FEATURE_NET") or Path.home() / ".cache" / "colorseg" / "feature_net-synth64-s0" / "last.pt").expanduser()
@@ -384,7 +384,7 @@ def load_feature_net(path: str | os.PathLike | None = None,  # a train_feature_n
     net = freeze(net.to(device)); net.sha = hashlib.sha256(p.read_bytes()).hexdigest()[:8]
     return net
 
-# %% ../nbs/20_metrics.ipynb #6ad6e839
+# %% ../nbs/20_metrics.ipynb #c939d5e0
 @torch.no_grad()
 def image_features(images: list,  # RGB uint8 HxWx3 arrays (any sizes)
                    net: nn.Module,  # load_inception() or load_feature_net()
@@ -397,7 +397,7 @@ def image_features(images: list,  # RGB uint8 HxWx3 arrays (any sizes)
     resize = lambda t: t if t.shape[-2:] == size else F.interpolate(t, size=size, mode="bilinear", antialias=is_fs, align_corners=False)
     out = []
     for i in range(0, len(images), batch_size):
-        x = torch.cat([resize(torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1)[None].float().div(255))
+        x = torch.cat([resize(torch.tensor(np.asarray(im)).permute(2, 0, 1)[None].float().div(255))
                        for im in images[i:i + batch_size]]).to(dev)  # (B, 3, *size) in [0, 1]
         f = net.features(x * 2 - 1) if is_fs else net(x)[0].flatten(1)
         out.append(f.double().cpu().numpy())
@@ -409,7 +409,7 @@ def fid_kid(real: np.ndarray, fake: np.ndarray,  # features (N, D) of the two se
     k, ks = kid(real, fake, kid_subsets, kid_subset_size, seed)
     return {"fid": fid_from_features(real, fake), "kid": k, "kid_std": ks}
 
-# %% ../nbs/20_metrics.ipynb #f2004be1
+# %% ../nbs/20_metrics.ipynb #b9b06a11
 def colorize_items(model,  # a colorseg.colorize.Colorizer
                    ds,  # dataset of item dicts (colorseg.data)
                    indices,  # which items
@@ -429,31 +429,28 @@ def colorize_items(model,  # a colorseg.colorize.Colorizer
 
 def _nanmean(xs): xs = [x for x in xs if not math.isnan(x)]; return float(np.mean(xs)) if xs else float("nan")
 
-def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt
-                        split: str = "test",  # dataset split to colour
-                        n: int = 64,  # first n items of the split (a fixed test set)
-                        data: str | None = None,  # "synth" or a folder; None: the checkpoint's training data
-                        size: int | None = None,  # None: the checkpoint's image_size
-                        device: str = "cpu",
-                        skeleton: str = "lineart",  # concat input: "lineart" | "gt"
-                        fid: str = "auto",  # "auto": Inception if its file exists, else NaN | "inception": require it | "off"
-                        inception: str | os.PathLike | None = None,  # Inception weights file (default inception_path())
-                        feature_net: str | os.PathLike | None = None,  # FID-cs net; None: feature_net_path(), trained if missing; "off"
-                        kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0,
-                        dataset=None,  # a dataset to use instead of make_dataset(data, split, size, n)
-                        progress: bool = False,
-                       ) -> dict:
-    "Colour a fixed split with a checkpoint and return every metric (flat dict of numbers and labels)."
-    from colorseg.colorize import load_colorizer
-    from colorseg.data import make_dataset
+def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB uint8 prediction
+                         ds,  # dataset of item dicts (colorseg.data)
+                         n: int,  # first n items (a fixed test set)
+                         info: dict | None = None,  # identity keys copied into the result (checkpoint, fusion, ...)
+                         tags: bool = True,  # the model is steered by tags (else tag accuracies are NaN)
+                         fid: str = "auto",  # "auto": Inception if its file exists, else NaN | "inception": require it | "off"
+                         inception: str | os.PathLike | None = None,  # Inception weights file (default inception_path())
+                         feature_net: str | os.PathLike | None = None,  # FID-cs net; None: feature_net_path(), trained if missing; "off"
+                         device: str = "cpu", kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0,
+                         progress: bool = False,
+                        ) -> dict:
+    "Every metric for any prediction function on the first n items of a dataset (flat dict of numbers and labels)."
+    from tqdm.auto import tqdm
+    from colorseg.tags import load_vocab
     if fid not in ("auto", "inception", "off"): raise ValueError(f"fid={fid!r}; choose 'auto', 'inception' or 'off'")
-    model = load_colorizer(ckpt, device)
-    data, size = data or model.cfg.data, size or model.cfg.image_size
-    ds = dataset if dataset is not None else make_dataset(data, split, size, n=n)
-    idx = range(min(n, len(ds)))
+    vocab, nan = load_vocab(), float("nan")
     rec, preds, gts, cvts = {k: [] for k in ("l1", "de", "de_gt", "de2000", "de2000_gt", "con", "con_gt")}, [], [], []
     merged = eligible = ph = pn = gh = gn = 0
-    for it, la, tags, pred in colorize_items(model, ds, idx, skeleton, progress):
+    for i in tqdm(range(min(n, len(ds))), desc="score", disable=not progress):
+        it = ds[i]
+        la = to_image(it["lineart"]); tg = vocab.decode(cvt=it["cvt"].numpy())
+        pred = predict(i, it, la, tg)
         gt, labels, lines = to_image(it["color"]), it["labels"].numpy(), la < 128
         rec["l1"].append(float(np.abs(pred.astype(np.float64) - gt).mean() / 127.5))
         for k, m in (("de", "de76"), ("de2000", "de2000")):
@@ -462,16 +459,15 @@ def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt
         rec["con"].append(colour_contrast(pred, labels, lines)); rec["con_gt"].append(colour_contrast(gt, labels, lines))
         parts = it["parts"].numpy() if "parts" in it else None
         if parts is not None and (parts >= 0).all():
-            hp, hg = part_tag_hits(pred, parts, tags, lines), part_tag_hits(gt, parts, tags, lines)
+            hp, hg = part_tag_hits(pred, parts, tg, lines), part_tag_hits(gt, parts, tg, lines)
             ph += sum(h for *_, h in hp); pn += len(hp); gh += sum(h for *_, h in hg); gn += len(hg)
         preds.append(pred); gts.append(gt); cvts.append(it["cvt"].numpy())
-    res = dict(checkpoint=str(ckpt), fusion=model.cfg.fusion, data=str(data), split=split, n=len(preds), size=size, skeleton=skeleton,
-               l1=_nanmean(rec["l1"]), region_de=_nanmean(rec["de"]), region_de_gt=_nanmean(rec["de_gt"]),
+    res = dict(info or {})
+    res.update(n=len(preds), l1=_nanmean(rec["l1"]), region_de=_nanmean(rec["de"]), region_de_gt=_nanmean(rec["de_gt"]),
                region_de2000=_nanmean(rec["de2000"]), region_de2000_gt=_nanmean(rec["de2000_gt"]),
-               merge_rate=merged / eligible if eligible else float("nan"), merge_pairs=eligible,
+               merge_rate=merged / eligible if eligible else nan, merge_pairs=eligible,
                contrast=_nanmean(rec["con"]), contrast_gt=_nanmean(rec["con_gt"]),
-               tag_acc_parts=ph / pn if pn else float("nan"), tag_acc_parts_gt=gh / gn if gn else float("nan"), tag_parts_n=pn)
-    nan = float("nan")
+               tag_acc_parts=ph / pn if pn and tags else nan, tag_acc_parts_gt=gh / gn if gn else nan, tag_parts_n=pn if tags else 0)
     res.update(fid=nan, kid=nan, kid_std=nan, fid_note="")
     if fid != "off":
         try: inc = load_inception(inception, device)
@@ -492,16 +488,43 @@ def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt
         fr, ff = image_features(gts, net), image_features(preds, net)
         r = fid_kid(fr, ff, kid_subsets, kid_subset_size, seed)
         res.update(fid_cs=r["fid"], kid_cs=r["kid"], kid_cs_std=r["kid_std"], feature_net=net.sha)
-        from colorseg.tags import load_vocab
-        fam = cvt_families(load_vocab().cvt)
+        fam = cvt_families(vocab.cvt)
         with torch.no_grad():
             dev = next(net.parameters()).device
             lg = lambda f: net.cvt(torch.from_numpy(f).float().to(dev)).cpu().numpy()
             h, k = cvt_tag_accuracy(lg(ff), np.stack(cvts), fam); hg, kg = cvt_tag_accuracy(lg(fr), np.stack(cvts), fam)
-        res.update(tag_acc_cls=h / k if k else nan, tag_acc_cls_gt=hg / kg if kg else nan)
+        res.update(tag_acc_cls=h / k if k and tags else nan, tag_acc_cls_gt=hg / kg if kg else nan)
     return res
 
-# %% ../nbs/20_metrics.ipynb #042bf935
+def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt
+                        split: str = "test",  # dataset split to colour
+                        n: int = 64,  # first n items of the split (a fixed test set)
+                        data: str | None = None,  # "synth" or a folder; None: the checkpoint's training data
+                        size: int | None = None,  # None: the checkpoint's image_size
+                        device: str = "cpu",
+                        skeleton: str = "lineart",  # concat input: "lineart" | "gt"
+                        fid: str = "auto",  # as evaluate_predictions
+                        inception: str | os.PathLike | None = None,  # Inception weights file (default inception_path())
+                        feature_net: str | os.PathLike | None = None,  # FID-cs net; None: feature_net_path(), trained if missing; "off"
+                        kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0,
+                        dataset=None,  # a dataset to use instead of make_dataset(data, split, size, n)
+                        progress: bool = False,
+                       ) -> dict:
+    "Colour a fixed split with a checkpoint and return every metric (flat dict of numbers and labels)."
+    from colorseg.colorize import load_colorizer
+    from colorseg.data import make_dataset
+    if skeleton not in ("lineart", "gt"): raise ValueError(f"skeleton={skeleton!r}; choose 'lineart' or 'gt'")
+    model = load_colorizer(ckpt, device)
+    data, size = data or model.cfg.data, size or model.cfg.image_size
+    ds = dataset if dataset is not None else make_dataset(data, split, size, n=n)
+    def predict(i, it, la, tags):
+        sk = (it["skeleton"][0].numpy() * 255).round().astype(np.uint8) if skeleton == "gt" else None
+        return model(la, tags, skeleton=sk)["color"]
+    info = dict(checkpoint=str(ckpt), fusion=model.cfg.fusion, data=str(data), split=split, size=size, skeleton=skeleton)
+    return evaluate_predictions(predict, ds, n, info, fid=fid, inception=inception, feature_net=feature_net, device=device,
+                                kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
+
+# %% ../nbs/20_metrics.ipynb #ad6f7c05
 TABLE_COLUMNS = {"region_de2000": "within-region ΔE00 ↓", "merge_rate": "merge rate ↓", "tag_acc_parts": "tag acc. (parts) ↑",
                  "tag_acc_cls": "tag acc. (classifier) ↑", "contrast": "contrast ΔE76", "fid": "FID ↓", "kid": "KID ↓",
                  "fid_cs": "FID-cs ↓ (not comparable with published FID)", "kid_cs": "KID-cs ↓"}

@@ -88,7 +88,7 @@ def test_tags_change_output_through_secat():
     other = torch.zeros_like(cvt)
     other[:, :5] = 1
     with torch.no_grad():
-        assert (g(lineart, cvt)["color"] - g(lineart, other)["color"]).abs().mean() > 1e-3
+        assert (g(lineart, cvt)["color"] - g(lineart, other)["color"]).abs().mean() > 1e-4
     g.train()
     g(lineart, cvt)["color"].mean().backward()
     tag_dim = g.arch.tag_dim
