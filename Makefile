@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train bench clean-runs help
 
 help:
 	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
+	@echo "make report  - fusion ablation (3 fusions x 3 seeds, CPU ~10-15 min) + Table 1, Table 2, figures into reports/"
+	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
 	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (needs a checkpoint: make train)"
 	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
@@ -84,6 +86,19 @@ SRC ?= data/danbooru/images
 META ?= data/danbooru/metadata.jsonl
 prepare: install
 	$(BIN)/colorseg prepare $(SRC) data/prepared --meta $(META) --size 256 --workers $(CI_JOBS)
+
+# Fusion ablation + reports, end to end on CPU: 11 (train + score 9 runs) -> 30 (Table 1) -> 31 (Table 2) -> 32 (figures).
+# Finished runs are skipped, so a second `make report` only rebuilds the reports. Extra parameters: make report ABLATION="-p seeds 0,1,2,3,4"
+ABLATION ?=
+REPORT_NB := runs/report
+
+report: install
+	mkdir -p $(REPORT_NB) reports/figures
+	CI=true $(BIN)/papermill nbs/11_ablation.ipynb $(REPORT_NB)/11_ablation.ipynb --cwd . $(ABLATION)
+	CI=true $(BIN)/papermill nbs/30_results_table.ipynb $(REPORT_NB)/30_results_table.ipynb --cwd .
+	CI=true $(BIN)/papermill nbs/31_user_study.ipynb $(REPORT_NB)/31_user_study.ipynb --cwd . -p study_dir study -p out_dir reports
+	CI=true $(BIN)/papermill nbs/32_figures.ipynb $(REPORT_NB)/32_figures.ipynb --cwd .
+	@echo "reports/: ablation.csv table1.md table1.csv table1_paired.csv table2.md figures/; executed notebooks: $(REPORT_NB)/"
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json

@@ -88,6 +88,23 @@ def _lineart_net(a):
     from colorseg.lineart import train_lineart_net
     print(train_lineart_net(a.out, steps=a.steps, device=a.device, resume=a.resume))
 
+def _eval(a):
+    import json
+    from colorseg.metrics import evaluate_checkpoint
+    res = evaluate_checkpoint(a.ckpt, split=a.split, n=a.n, device=a.device, fid=a.fid, feature_net=a.feature_net, progress=True)
+    print(json.dumps(res, indent=2, default=str))
+
+def _study(a):
+    from colorseg.study import make_study, write_table2
+    if a.action == "make":
+        ckpts = dict(c.split("=", 1) for c in (a.ckpt or []))
+        if not ckpts or any(not v for v in ckpts.values()): raise ValueError("give each method as --ckpt NAME=PATH (the first is the baseline)")
+        make_study(ckpts, a.out, n=a.n, seed=a.seed, device=a.device)
+        print(f"wrote the study folder {a.out}")
+    else:
+        write_table2(a.responses, a.out)
+        print(f"wrote {a.out}")
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="colorseg", description="Line-art colorization with explicit region segmentation")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -134,6 +151,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-aspect", type=float, default=2.0); p.add_argument("--split-fracs", type=float, nargs=3, default=[0.8, 0.1, 0.1])
     p.add_argument("--seed", type=int, default=0); p.add_argument("--no-progress", action="store_true")
     p.set_defaults(fn=_prepare)
+    e = sub.add_parser("eval", help="every metric of a colorizer checkpoint on a fixed test split (JSON)")
+    e.add_argument("ckpt"); e.add_argument("--n", type=int, default=64); e.add_argument("--split", default="test")
+    e.add_argument("--fid", choices=["auto", "inception", "off"], default="auto", help="auto: Inception FID when its weights are present")
+    e.add_argument("--feature-net", default=None, help="FID-cs feature net ('off' to skip)"); e.add_argument("--device", default="cpu")
+    e.set_defaults(fn=_eval)
+    st = sub.add_parser("study", help="user study: make a study folder from checkpoints, or aggregate responses into Table 2")
+    st.add_argument("action", choices=["make", "table"])
+    st.add_argument("--ckpt", action="append", metavar="NAME=PATH", help="make: a method and its checkpoint (repeat)")
+    st.add_argument("--out", default=None, help="make: the study folder (default study); table: the markdown (default reports/table2.md)")
+    st.add_argument("--n", type=int, default=20); st.add_argument("--seed", type=int, default=0); st.add_argument("--device", default="cpu")
+    st.add_argument("--responses", default="study/responses", help="table: folder of response CSVs")
+    st.set_defaults(fn=_study)
     n = sub.add_parser("lineart-net", help="train the sketchKeras-style line-art net on the synthetic set")
     n.add_argument("--out", default="runs/lineart-net"); n.add_argument("--steps", type=int, default=600)
     n.add_argument("--device", default="auto"); n.add_argument("--resume", action="store_true")
@@ -143,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     "Entry point of the `colorseg` console script."
     a = parser().parse_args(argv)
+    if a.command == "study" and a.out is None: a.out = "study" if a.action == "make" else "reports/table2.md"
     try: a.fn(a)
     except (FileNotFoundError, ValueError, IsADirectoryError) as e:
         print(f"colorseg {a.command}: error: {e}", file=sys.stderr); return 2
