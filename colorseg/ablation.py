@@ -13,8 +13,7 @@ import pandas as pd
 import torch
 from .config import FUSIONS, ConfigError, FlatConfig, TrainConfig
 from .images import atomic_write, to_image
-from .metrics import (TABLE_COLUMNS, colour_contrast, cvt_families, cvt_tag_accuracy, evaluate_checkpoint, fid_kid,
-                              image_features, load_feature_net, load_inception, merge_stats, part_tag_hits, region_inconsistency)
+from .metrics import TABLE_COLUMNS, evaluate_checkpoint
 
 # %% auto #0
 __all__ = ['ABLATION_FUSIONS', 'MUNIT_FUSIONS', 'FID_MODES', 'SKELETON_INPUTS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG',
@@ -233,11 +232,7 @@ def plan_table(cfg: AblationConfig) -> pd.DataFrame:
                          state=st["state"], score=",".join(p or "raw" for p in st["missing"])))
     return pd.DataFrame(rows)
 
-# %% ../nbs/11a_ablation.ipynb #d4cdfb9d
-def _nanmean(xs):
-    xs = [x for x in xs if not math.isnan(x)]
-    return float(np.mean(xs)) if xs else float("nan")
-
+# %% ../nbs/11a_ablation.ipynb #88d83a8d
 def colorizer_predict(model, skeleton: str = "lineart"):
     "A `predict` for evaluate_model from a Colorizer-like model (concat gets the line art's or the dataset's skeleton)."
     if skeleton not in SKELETON_INPUTS: raise ValueError(f"skeleton={skeleton!r}; choose one of {SKELETON_INPUTS}")
@@ -257,57 +252,10 @@ def evaluate_model(predict,  # (index, item, line art uint8, tags) -> RGB uint8 
                    device: str = "cpu", kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0,
                    progress: bool = False,
                   ) -> dict:
-    "The metrics of `colorseg.metrics.evaluate_checkpoint` for any prediction function."
-    from tqdm.auto import tqdm
-    from colorseg.metrics import inception_path
-    from colorseg.tags import load_vocab
-    vocab, nan = load_vocab(), float("nan")
-    rec = {k: [] for k in ("l1", "de", "de_gt", "de2000", "de2000_gt", "con", "con_gt")}
-    preds, gts, cvts = [], [], []
-    merged = eligible = ph = pn = gh = gn = 0
-    for i in tqdm(range(min(n, len(ds))), desc="score", disable=not progress):
-        it = ds[i]
-        la = to_image(it["lineart"]); tg = vocab.decode(cvt=it["cvt"].numpy())
-        pred = predict(i, it, la, tg)
-        gt, labels, lines = to_image(it["color"]), it["labels"].numpy(), la < 128
-        rec["l1"].append(float(np.abs(pred.astype(np.float64) - gt).mean() / 127.5))
-        for k, m in (("de", "de76"), ("de2000", "de2000")):
-            rec[k].append(region_inconsistency(pred, labels, lines, m)); rec[k + "_gt"].append(region_inconsistency(gt, labels, lines, m))
-        m_, e_ = merge_stats(pred, gt, labels, lines); merged += m_; eligible += e_
-        rec["con"].append(colour_contrast(pred, labels, lines)); rec["con_gt"].append(colour_contrast(gt, labels, lines))
-        parts = it["parts"].numpy() if "parts" in it else None
-        if parts is not None and (parts >= 0).all():
-            hp, hg = part_tag_hits(pred, parts, tg, lines), part_tag_hits(gt, parts, tg, lines)
-            ph += sum(h for *_, h in hp); pn += len(hp); gh += sum(h for *_, h in hg); gn += len(hg)
-        preds.append(pred); gts.append(gt); cvts.append(it["cvt"].numpy())
-    res = dict(info or {})
-    res.update(n=len(preds), l1=_nanmean(rec["l1"]), region_de=_nanmean(rec["de"]), region_de_gt=_nanmean(rec["de_gt"]),
-               region_de2000=_nanmean(rec["de2000"]), region_de2000_gt=_nanmean(rec["de2000_gt"]),
-               merge_rate=merged / eligible if eligible else nan, merge_pairs=eligible,
-               contrast=_nanmean(rec["con"]), contrast_gt=_nanmean(rec["con_gt"]),
-               tag_acc_parts=ph / pn if pn and tags else nan, tag_acc_parts_gt=gh / gn if gn else nan, tag_parts_n=pn if tags else 0)
-    res.update(fid=nan, kid=nan, kid_std=nan, fid_note="")
-    if fid != "off":
-        try: inc = load_inception(inception, device)
-        except FileNotFoundError:
-            if fid == "inception": raise
-            res["fid_note"] = f"no Inception weights at {inception_path(inception)}: FID not computed, see FID-cs"
-        else:
-            res.update(fid_kid(image_features(gts, inc), image_features(preds, inc), kid_subsets, kid_subset_size, seed))
-            res["fid_note"] = "pytorch-fid InceptionV3 (FID weights), N=%d: compare only at equal N" % len(preds)
-    res.update(fid_cs=nan, kid_cs=nan, kid_cs_std=nan, tag_acc_cls=nan, tag_acc_cls_gt=nan, feature_net="off")
-    if feature_net not in (None, "off"):
-        net = load_feature_net(feature_net, device)
-        fr, ff = image_features(gts, net), image_features(preds, net)
-        r = fid_kid(fr, ff, kid_subsets, kid_subset_size, seed)
-        res.update(fid_cs=r["fid"], kid_cs=r["kid"], kid_cs_std=r["kid_std"], feature_net=net.sha)
-        fam = cvt_families(vocab.cvt)
-        with torch.no_grad():
-            dev = next(net.parameters()).device
-            lg = lambda f: net.cvt(torch.from_numpy(f).float().to(dev)).cpu().numpy()
-            h, k = cvt_tag_accuracy(lg(ff), np.stack(cvts), fam); hg, kg = cvt_tag_accuracy(lg(fr), np.stack(cvts), fam)
-        res.update(tag_acc_cls=h / k if k and tags else nan, tag_acc_cls_gt=hg / kg if kg else nan)
-    return res
+    "The metrics of `colorseg.metrics.evaluate_checkpoint` for any prediction function (region snap, MUNIT)."
+    from colorseg.metrics import evaluate_predictions
+    return evaluate_predictions(predict, ds, n, info=info, tags=tags, fid=fid, inception=inception, feature_net=feature_net,
+                                device=device, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
 
 # %% ../nbs/11a_ablation.ipynb #6f013e16
 def resolve_feature_net(cfg: AblationConfig) -> str:
