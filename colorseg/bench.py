@@ -17,9 +17,9 @@ from .train import Runtime, resolve_device, seed_everything
 
 # %% auto #0
 __all__ = ['REFERENCE', 'GPU_PEAKS', 'n_cores', 'cpu_model', 'peak_flops', 'machine_info', 'reset_peak_memory', 'peak_memory_mb',
-           'current_memory_mb', 'measure', 'ratio', 'BenchRuntime', 'train_variants', 'random_batch', 'bench_train',
-           'random_colorizer', 'colorize_variants', 'bench_colorize', 'bench_skeleton', 'bench_data', 'format_report',
-           'run_bench', 'main', 'training_days']
+           'current_memory_mb', 'measure', 'release_memory', 'ratio', 'BenchRuntime', 'train_variants', 'random_batch',
+           'bench_train', 'random_colorizer', 'colorize_variants', 'bench_colorize', 'bench_skeleton', 'bench_data',
+           'format_report', 'run_bench', 'main', 'training_days']
 
 # %% ../nbs/23_bench.ipynb #fd3654b0
 REFERENCE = {  # Tag2pix's generator + LFE, random weights, 2 CPU threads, fp32 eager (measured on this kind of machine)
@@ -132,21 +132,34 @@ def measure(fns: dict,  # name -> zero-argument callable
             repeats: int = 3,  # timed rounds
             device: torch.device = torch.device("cpu"),  # synchronised around each call
             warmup: int = 1,  # untimed calls of each callable first
-           ) -> dict:  # name -> dict(times=[s, ...], peak_mem_mb, peak_increase_mb)
-    "Time callables interleaved, round by round, after a warm-up whose peak memory is recorded."
-    out = {}
-    for name, fn in fns.items():
-        _sync(device); reset_peak_memory(device)
-        before = current_memory_mb(device)
-        for _ in range(warmup): fn()
-        _sync(device)
+           ) -> dict:  # name -> dict(times=[s, ...], peak_mem_mb, peak_increase_mb, load_1min)
+    "Time callables interleaved, round by round, after a warm-up; the peak memory of each one's first call is recorded."
+    out = {name: dict(times=[]) for name in fns}
+    def first_call(name, fn, timed):   # the peak memory of a callable's first call
+        _sync(device); reset_peak_memory(device); before = current_memory_mb(device)
+        t = time.perf_counter(); fn(); _sync(device); dt = time.perf_counter() - t
         peak = peak_memory_mb(device)
-        out[name] = dict(times=[], peak_mem_mb=round(peak, 1), peak_increase_mb=round(max(0.0, peak - before), 1))
-    for _ in range(repeats):
+        out[name].update(peak_mem_mb=round(peak, 1), peak_increase_mb=round(max(0.0, peak - before), 1))
+        if timed: out[name]["times"].append(dt)
+    for name, fn in fns.items():
+        if warmup: first_call(name, fn, False)
+        for _ in range(warmup - 1): fn()
+    for r in range(repeats):
         for name, fn in fns.items():
+            if r == 0 and not warmup: first_call(name, fn, True); continue
             _sync(device); t = time.perf_counter(); fn(); _sync(device)
             out[name]["times"].append(time.perf_counter() - t)
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    for v in out.values(): v["load_1min"] = load   # > cores: other processes competed for the CPU
     return out
+
+def release_memory():
+    "Collect garbage and hand freed heap back to the OS (glibc), so the next section's memory figures start low."
+    import ctypes, gc
+    gc.collect()
+    if torch.cuda.is_available(): torch.cuda.empty_cache()
+    try: ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError): pass
 
 def ratio(a: list, b: list) -> float:
     "Median of the per-round ratios a[i] / b[i] (robust to the machine's speed drifting between rounds)."
@@ -224,7 +237,7 @@ def bench_train(fusion: str, preset: str,
                          gflop_per_image=round(flop_img / 1e9, 3), achieved_gflops=round(flop_img * batch / med / 1e9, 2),
                          mfu=round(flop_img * batch / med / peak, 4) if peak else None, peak_source=src,
                          speedup_vs_fp32_eager=round(ratio(base, t), 3), peak_mem_mb=res[name]["peak_mem_mb"],
-                         peak_increase_mb=res[name]["peak_increase_mb"]))
+                         peak_increase_mb=res[name]["peak_increase_mb"], load_1min=res[name]["load_1min"]))
     return rows
 
 # %% ../nbs/23_bench.ipynb #a316d436
@@ -295,7 +308,7 @@ def bench_colorize(preset: str,
                              mfu=round(gflop[f] * 1e9 * b / med / peak, 4) if peak else None, peak_source=src,
                              speedup_vs_own_fp32_eager=round(ratio(res[(f, "fp32 eager")]["times"], t), 3),
                              time_vs_none_fp32_eager=round(ratio(t, base), 3) if base else None, peak_mem_mb=r["peak_mem_mb"],
-                             peak_increase_mb=r["peak_increase_mb"]))
+                             peak_increase_mb=r["peak_increase_mb"], load_1min=r["load_1min"]))
     return rows
 
 # %% ../nbs/23_bench.ipynb #790c456a
@@ -312,7 +325,7 @@ def bench_skeleton(size: int = 1024,  # px
     a, b = res["region_to_skeleton"]["times"], res["danbooregion_skeleton"]["times"]
     return dict(size=size, steps=steps, region_to_skeleton_s_min=round(min(a), 4), region_to_skeleton_s_median=round(statistics.median(a), 4),
                 danbooregion_s_min=round(min(b), 4), danbooregion_s_median=round(statistics.median(b), 4),
-                speedup=round(ratio(b, a), 3), peak_mem_mb=max(res[k]["peak_mem_mb"] for k in res))
+                speedup=round(ratio(b, a), 3), peak_increase_mb=max(res[k]["peak_increase_mb"] for k in res), load_1min=res["region_to_skeleton"]["load_1min"])
 
 # %% ../nbs/23_bench.ipynb #32d01b36
 def bench_data(synth_n: int = 16, synth_size: int = 256, prepare_n: int = 8, prepare_size: int = 512,
@@ -372,17 +385,18 @@ def format_report(res: dict) -> str:
     md += ["## Training throughput\n", "One `ColorizeTask.train_step` (G and D, frozen LFE) on a batch already on the device; "
            "FLOPs from `torch.utils.flop_counter` (forward + backward); MFU = FLOPs x images/s / peak of the variant's dtype.\n\n",
            _md_table(res["train"], ["preset", "fusion", "size", "batch", "variant", "images_per_s", "speedup_vs_fp32_eager", "gflop_per_image",
-                                    "achieved_gflops", "mfu", "peak_increase_mb"])]
+                                    "achieved_gflops", "mfu", "peak_increase_mb", "load_1min"])]
     md += ["## Colorize latency\n", "`end-to-end`: one `Colorizer` call on a line drawing (tags, padding, the concat model's skeleton, networks, uint8 out); "
            "`networks`: LFE + generator on a batch. `time_vs_none_fp32_eager`: time relative to the `none` model in fp32 eager, same preset and row kind.\n\n",
            _md_table(res["colorize"], ["preset", "fusion", "variant", "what", "size", "batch", "latency_s_median", "s_per_image",
-                                       "speedup_vs_own_fp32_eager", "time_vs_none_fp32_eager", "gflop_per_image", "mfu", "peak_increase_mb"])]
+                                       "speedup_vs_own_fp32_eager", "time_vs_none_fp32_eager", "gflop_per_image", "mfu", "peak_increase_mb", "load_1min"])]
     ref = res["reference"]
     md += ["## Reference: Tag2pix\n", f"{ref['what']}: " + ", ".join(f"{ref['gflop_per_image'][s]} GFLOP and {ref['s_per_image'][s]} s per {s} px image" for s in ref["gflop_per_image"]) + ". "
            "In this run, colorseg's none/paper generator (its stand-in) in fp32 eager:\n\n",
-           _md_table(res.get("stand_in", []), ["size", "what", "batch", "gflop_per_image", "s_per_image", "reference_s_per_image"])]
+           _md_table(res.get("stand_in", []), ["size", "what", "batch", "gflop_per_image", "reference_gflop_per_image", "s_per_image", "reference_s_per_image", "load_1min"])]
     sk = res["skeleton"]
-    md += ["## Skeleton maps\n", _md_table([sk], ["size", "steps", "region_to_skeleton_s_median", "danbooregion_s_median", "speedup", "peak_mem_mb"])]
+    md += ["## Skeleton maps\n", "`speedup`: danbooregion_skeleton's time / region_to_skeleton's.\n\n",
+           _md_table([sk], ["size", "steps", "region_to_skeleton_s_median", "danbooregion_s_median", "speedup", "peak_increase_mb", "load_1min"])]
     d = res["data"]
     md += ["## Data\n", f"- synthetic samples ({d['synth']['size']} px, one process): {d['synth']['samples_per_s_median']} samples/s (median)\n",
            f"- prepare: " + (f"{d['prepare']['images_per_s_median']} images/s at {d['prepare']['size']} px with {d['prepare']['workers']} workers (median)\n"
@@ -413,22 +427,28 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
     per_call = reset_peak_memory(dev)
     # --- training
     train = []
-    presets = [("tiny", 64, 2)] if quick else [("tiny", 256, 8), ("paper", 256, 2)]
+    presets = [("tiny", 64, 2)] if quick else [("tiny", 256, 4), ("paper", 256, 2)] if dev.type == "cpu" else [("tiny", 256, 32), ("paper", 256, 16)]
     for preset, size, batch in presets:
         for f in FUSIONS:
             log(f"train {preset} {f} {size}px batch {batch}")
             train += bench_train(f, preset, size, batch, repeats, dev, train_variants(dev, compile, ablation=(f == "dual")))
+            release_memory()
     res["train"] = train
     # --- colorize
     col = []
     for preset in (["tiny"] if quick else ["tiny", "paper"]):
         log(f"colorize {preset}")
-        col += bench_colorize(preset, size=64 if quick else 512, batch=2 if quick else 4, repeats=repeats, device=dev,
+        col += bench_colorize(preset, size=64 if quick else 512, batch=8 if dev.type == "cuda" else 2, repeats=repeats, device=dev,
                               variants=colorize_variants(dev, compile))
+        release_memory()
     res["colorize"] = col
+    stand = [r for r in col if r["preset"] == "paper" and r["fusion"] == "none" and r["variant"] == "fp32 eager"]
+    if not quick:   # the Tag2pix stand-in at the reference's other size too
+        log("stand-in at 256 px")
+        stand = bench_colorize("paper", ("none",), 256, 0, repeats, dev, {"fp32 eager": lambda cz: cz}) + stand
     res["stand_in"] = [dict(size=r["size"], what=r["what"], batch=r["batch"], gflop_per_image=r["gflop_per_image"], s_per_image=r["s_per_image"],
-                            reference_s_per_image=REFERENCE["s_per_image"].get(str(r["size"])))
-                       for r in col if r["preset"] == "paper" and r["fusion"] == "none" and r["variant"] == "fp32 eager"]
+                            reference_gflop_per_image=REFERENCE["gflop_per_image"].get(str(r["size"])),
+                            reference_s_per_image=REFERENCE["s_per_image"].get(str(r["size"])), load_1min=r["load_1min"]) for r in stand]
     res["targets"] = _targets(col)
     # --- skeleton, data
     log("skeleton maps")

@@ -12,8 +12,8 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
     assert j["settings"]["quick"] is True
     assert {r["fusion"] for r in j["train"]} == {"none", "concat", "dual"}
     for row in j["train"]:
-        assert {"preset", "variant", "images_per_s", "gflop_per_image", "mfu", "speedup_vs_fp32_eager", "peak_mem_mb"} <= set(row)
-    assert {r["variant"] for r in j["train"]} >= {"fp32 eager", "fast"}
+        assert {"preset", "variant", "images_per_s", "gflop_per_image", "mfu", "speedup_vs_fp32_eager", "peak_mem_mb", "load_1min"} <= set(row)
+    assert {r["variant"] for r in j["train"]} >= {"fp32 eager", "channels_last"}
     for row in j["colorize"]:
         assert {"fusion", "variant", "what", "batch", "latency_s_median", "s_per_image", "speedup_vs_own_fp32_eager", "time_vs_none_fp32_eager"} <= set(row)
     assert {r["what"] for r in j["colorize"]} == {"end-to-end", "networks"}
