@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train bench clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights bench clean-runs help
 
 help:
-	@echo "make train   - install, then train the tiny dual model on the synthetic set (CPU, minutes)"
+	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
+	@echo "make weights - retrain the shipped weights/ (CPU recipe: parts, none, concat, dual; ~70 min on 2 cores)"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
 	@echo "make report  - fusion ablation (3 fusions x 3 seeds, CPU ~10-15 min) + Table 1, Table 2, figures into reports/"
@@ -58,11 +59,25 @@ test: install browser-deps
 data: install
 	$(BIN)/colorseg synth --n 64 --size 256 --out data/synth --grid reports/figures/synth_grid.png
 
+TRAIN_EPOCHS ?= 3
+
+# the CPU recipe of nbs/10_train.ipynb (its parameter defaults) for TRAIN_EPOCHS x 250 steps; --log-output streams progress
 train: install
-	mkdir -p $(RUN)
-	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb -p out_dir $(RUN) -p preset tiny -p fusion dual -p device cpu
-	mkdir -p reports/figures && cp "$$(ls -d $(RUN)/samples/*.png | tail -n 1)" reports/figures/train_samples.png
-	@echo "run folder: $(RUN) (checkpoint last.pt, samples/, loss_curves.png, summary.csv, train.ipynb)"; cat $(RUN)/summary.csv
+	mkdir -p $(RUN) reports/figures
+	CI=true $(BIN)/papermill nbs/10_train.ipynb $(RUN)/train.ipynb --log-output -p out_dir $(RUN) -p epochs $(TRAIN_EPOCHS)
+	cp "$$(ls -d $(RUN)/samples/*.png | tail -n 1)" reports/figures/train_samples.png
+	@echo "run folder: $(RUN) (checkpoint last.pt, samples/, loss_curves.png, learning_curve.png, summary.csv, test_metrics.json, train.ipynb)"; cat $(RUN)/summary.csv
+
+# The shipped default weights: the CPU recipe for each fusion mode at one step budget (WEIGHT_EPOCHS x 250 steps, seed 0),
+# exported to fp16 beside its run record and held-out test metrics; weights/MANIFEST.json gets their sha256.
+WEIGHT_FUSIONS ?= parts none concat dual
+WEIGHT_EPOCHS ?= 6
+weights: install
+	set -e; for f in $(WEIGHT_FUSIONS); do \
+	  mkdir -p runs/weights/$$f; \
+	  CI=true $(BIN)/papermill nbs/10_train.ipynb runs/weights/$$f/train.ipynb --log-output -p fusion $$f -p epochs $(WEIGHT_EPOCHS) -p out_dir runs/weights/$$f; \
+	  $(BIN)/colorseg export runs/weights/$$f/last.pt weights/colorizer-$$f.pt --metrics runs/weights/$$f/test_metrics.json; \
+	done
 
 DEMO_PORT ?= 8866
 

@@ -16,10 +16,10 @@ from .tags import load_vocab
 from .train import Runtime, resolve_device, seed_everything
 
 # %% auto #0
-__all__ = ['REFERENCE', 'GPU_PEAKS', 'n_cores', 'cpu_model', 'peak_flops', 'machine_info', 'reset_peak_memory', 'peak_memory_mb',
-           'current_memory_mb', 'measure', 'release_memory', 'ratio', 'BenchRuntime', 'train_variants', 'random_batch',
-           'bench_train', 'random_colorizer', 'colorize_variants', 'bench_colorize', 'bench_skeleton', 'bench_data',
-           'format_report', 'run_bench', 'main', 'training_days']
+__all__ = ['REFERENCE', 'GPU_PEAKS', 'COLORIZE_ABLATION', 'n_cores', 'cpu_model', 'peak_flops', 'machine_info',
+           'reset_peak_memory', 'peak_memory_mb', 'current_memory_mb', 'measure', 'release_memory', 'ratio',
+           'BenchRuntime', 'train_variants', 'random_batch', 'bench_train', 'random_colorizer', 'colorize_variants',
+           'bench_colorize', 'bench_skeleton', 'bench_data', 'format_report', 'run_bench', 'main', 'training_days']
 
 # %% ../nbs/23_bench.ipynb #fd3654b0
 REFERENCE = {  # Tag2pix's generator + LFE, random weights, 2 CPU threads, fp32 eager (measured on this kind of machine)
@@ -192,7 +192,8 @@ def random_batch(batch: int, size: int, n_cit: int = 370, n_cvt: int = 115, seed
     g = torch.Generator().manual_seed(seed)
     return dict(lineart=torch.rand(batch, 1, size, size, generator=g) * 2 - 1, color=torch.rand(batch, 3, size, size, generator=g) * 2 - 1,
                 skeleton=torch.rand(batch, 1, size, size, generator=g), cit=(torch.rand(batch, n_cit, generator=g) < .05).float(),
-                cvt=(torch.rand(batch, n_cvt, generator=g) < .05).float(), index=torch.arange(batch))
+                cvt=(torch.rand(batch, n_cvt, generator=g) < .05).float(), index=torch.arange(batch),
+                parts=torch.randint(0, 15, (batch, size, size), generator=g))
 
 def _lfe(width: int, n_cit: int, device):
     from colorseg.lfe import LineFeatureExtractor, freeze
@@ -205,7 +206,8 @@ def bench_train(fusion: str, preset: str,
                 repeats: int = 3,  # timed steps per variant
                 device: torch.device = torch.device("cpu"),
                 variants: dict | None = None,  # from train_variants; None: fp32 eager and fast
-                lfe_width: int = 16,  # the frozen LFE's width (Tag2pix-like; lfe_dim = 8 x width)
+                lfe_width: int = 16,  # the frozen LFE's width (Tag2pix-like; lfe_dim = 8 x width); 0 = no LFE
+                warmup: bool = False,  # time the L1 warm-up step (no discriminator), as the CPU recipe trains
                ) -> list[dict]:
     "Images/s, FLOPs per image, FLOP utilisation and peak memory of ColorizeTask.train_step, one row per variant."
     from colorseg.tag2pix import ColorizeTask
@@ -216,8 +218,8 @@ def bench_train(fusion: str, preset: str,
         seed_everything(0)
         rt = BenchRuntime(device, amp, cl, cpu_bf16)
         cfg = TrainConfig(fusion=fusion, preset=preset, image_size=size, batch_size=batch, device=str(device), amp=amp,
-                          channels_last=cl, compile=comp, seg_epochs=0, epochs=1, progress=False)
-        task = ColorizeTask(rt, cfg, n_cit, n_cvt, lfe=_lfe(lfe_width, n_cit, device))
+                          channels_last=cl, compile=comp, seg_epochs=0, epochs=1, progress=False, warmup_steps=10**9 if warmup else 0)
+        task = ColorizeTask(rt, cfg, n_cit, n_cvt, lfe=_lfe(lfe_width, n_cit, device) if lfe_width else None)
         b = rt.to(random_batch(batch, size, n_cit, n_cvt))
         tasks[name] = functools.partial(task.train_step, b, 0)
     # FLOPs of one step (forward + backward of G and D, and the LFE's forward), counted on the eager variant
@@ -231,7 +233,7 @@ def bench_train(fusion: str, preset: str,
         t = res[name]["times"]
         med = statistics.median(t)
         peak, src = peak_flops(device, bf16=amp)
-        rows.append(dict(fusion=fusion, preset=preset, size=size, batch=batch, variant=name, bf16=amp, channels_last=cl,
+        rows.append(dict(fusion=fusion, preset=preset, size=size, batch=batch, variant=name, bf16=amp, channels_last=cl, warmup=warmup,
                          compile=comp, step_s_min=round(min(t), 4), step_s_median=round(med, 4),
                          images_per_s=round(batch / med, 3), images_per_s_best=round(batch / min(t), 3),
                          gflop_per_image=round(flop_img / 1e9, 3), achieved_gflops=round(flop_img * batch / med / 1e9, 2),
@@ -264,6 +266,11 @@ def colorize_variants(device: torch.device = torch.device("cpu"), compile: bool 
     if compile: v["fast+compile"] = lambda cz: fast_colorizer(cz, bf16=bf, compile=True)
     return v
 
+COLORIZE_ABLATION = {  # one step of the fast path at a time (fp32), measured on one fusion
+    "fold": lambda cz: fast_colorizer(cz, channels_last=False, blocks=False),
+    "fold+channels_last": lambda cz: fast_colorizer(cz, blocks=False),
+    "fold+blocks": lambda cz: fast_colorizer(cz, channels_last=False)}
+
 def _model_call(cz, x, cvt, sk):
     "The networks alone on a batch (what Colorizer.__call__ does between pre- and post-processing)."
     with torch.no_grad():
@@ -278,13 +285,16 @@ def bench_colorize(preset: str,
                    repeats: int = 3,
                    device: torch.device = torch.device("cpu"),
                    variants: dict | None = None,  # from colorize_variants
+                   ablation: dict | None = None,  # extra variants (e.g. COLORIZE_ABLATION) for `ablation_fusion` only
+                   ablation_fusion: str = "dual",
                   ) -> list[dict]:
     "Latency of one colorize call (end to end) and of the networks on a batch, for each fusion and variant."
     from colorseg.images import skeleton_to_tensor, to_tensor
     from colorseg.models import count_flops
     variants = variants or colorize_variants(device)
     lineart, tags, skel = _drawing(size)
-    models = {(f, name): make(cz) for f in fusions for cz in [random_colorizer(f, preset, device)] for name, make in variants.items()}
+    models = {(f, name): make(cz) for f in fusions for cz in [random_colorizer(f, preset, device)]
+              for name, make in {**variants, **((ablation or {}) if f == ablation_fusion else {})}.items()}
     cvt1 = torch.from_numpy(load_vocab().encode(tags)[1])[None]
     x1, sk1 = to_tensor(lineart)[None].to(device), skeleton_to_tensor(skel)[None].to(device)
     gflop = {f: count_flops(lambda *a: _model_call(models[(f, "fp32 eager")], *a), x1, cvt1.to(device), sk1) / 1e9 for f in fusions}
@@ -359,7 +369,8 @@ def _targets(colorize_rows: list) -> dict:
     "The issue's colorize target (dual <= 0.5x the time of none in fp32 eager, paper preset), checked on this run's numbers."
     t = {}
     for r in colorize_rows:
-        if r["preset"] == "paper" and r["fusion"] == "dual" and r["variant"] != "fp32 eager" and r["time_vs_none_fp32_eager"] is not None:
+        if (r["preset"] == "paper" and r["fusion"] == "dual" and r["variant"] in ("fast fp32", "fast bf16", "fast+compile")
+                and r["time_vs_none_fp32_eager"] is not None):
             v = r["time_vs_none_fp32_eager"]
             t[f"dual {r['variant']} / none fp32 eager, {r['what']}"] = dict(value=v, target="<= 0.5", met=v <= 0.5, size=r["size"], batch=r["batch"])
     return t
@@ -382,9 +393,10 @@ def format_report(res: dict) -> str:
           f"Mode: {'quick' if res['settings']['quick'] else 'full'}; torch.compile variants: {res['settings']['compile']}; "
           f"{res['settings']['repeats']} timed rounds per figure (min and median of them); ratios are medians of per-round ratios. Elapsed {res['elapsed_s']:.0f} s.\n"]
     md += ["## Targets\n", _md_table([dict(name=k, **v) for k, v in res["targets"].items()], ["name", "value", "target", "met", "size", "batch"])]
-    md += ["## Training throughput\n", "One `ColorizeTask.train_step` (G and D, frozen LFE) on a batch already on the device; "
+    md += ["## Training throughput\n", "One `ColorizeTask.train_step` (G and D, frozen LFE; the CPU recipe's rows, `warmup` True: its L1 "
+           "warm-up step, G only, no LFE) on a batch already on the device; "
            "FLOPs from `torch.utils.flop_counter` (forward + backward); MFU = FLOPs x images/s / peak of the variant's dtype.\n\n",
-           _md_table(res["train"], ["preset", "fusion", "size", "batch", "variant", "images_per_s", "speedup_vs_fp32_eager", "gflop_per_image",
+           _md_table(res["train"], ["preset", "fusion", "size", "batch", "warmup", "variant", "images_per_s", "speedup_vs_fp32_eager", "gflop_per_image",
                                     "achieved_gflops", "mfu", "peak_increase_mb", "load_1min"])]
     md += ["## Colorize latency\n", "`end-to-end`: one `Colorizer` call on a line drawing (tags, padding, the concat model's skeleton, networks, uint8 out); "
            "`networks`: LFE + generator on a batch. `time_vs_none_fp32_eager`: time relative to the `none` model in fp32 eager, same preset and row kind.\n\n",
@@ -433,13 +445,18 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
             log(f"train {preset} {f} {size}px batch {batch}")
             train += bench_train(f, preset, size, batch, repeats, dev, train_variants(dev, compile, ablation=(f == "dual")))
             release_memory()
+    # the CPU recipe as make train runs it: parts, cpu preset, 128 px, batch 16, L1 warm-up step (no D), no LFE; bf16 vs fp32
+    log("train: the CPU recipe (parts, cpu preset)")
+    train += bench_train("parts", "cpu", 64 if quick else 128, 2 if quick else 16, repeats, dev, train_variants(dev, compile, ablation=True),
+                         lfe_width=0, warmup=True)
+    release_memory()
     res["train"] = train
     # --- colorize
     col = []
     for preset in (["tiny"] if quick else ["tiny", "paper"]):
         log(f"colorize {preset}")
         col += bench_colorize(preset, size=64 if quick else 512, batch=8 if dev.type == "cuda" else 2, repeats=repeats, device=dev,
-                              variants=colorize_variants(dev, compile))
+                              variants=colorize_variants(dev, compile), ablation=COLORIZE_ABLATION)
         release_memory()
     res["colorize"] = col
     stand = [r for r in col if r["preset"] == "paper" and r["fusion"] == "none" and r["variant"] == "fp32 eager"]

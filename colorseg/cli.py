@@ -53,6 +53,8 @@ def _fit(a):
 def _colorize(a):
     from colorseg.colorize import colorize, colorize_folder
     from colorseg.images import read_image, save_image
+    if (a.reference or a.styles) and not a.ckpt:
+        raise ValueError("--reference/--styles colour with a MUNIT checkpoint: give it as --ckpt runs/munit/last.pt (make train-munit)")
     if a.reference or a.styles:  # reference-based (MUNIT)
         from colorseg.munit import colorize_reference, sample_styles
         skel = read_image(a.skeleton, "L") if a.skeleton else None
@@ -94,6 +96,12 @@ def _eval(a):
     res = evaluate_checkpoint(a.ckpt, split=a.split, n=a.n, device=a.device, fid=a.fid, feature_net=a.feature_net, progress=True)
     print(json.dumps(res, indent=2, default=str))
 
+def _export(a):
+    import json
+    from colorseg.weights import export_weights
+    metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else None
+    print(f"wrote {export_weights(a.ckpt, a.out, metrics=metrics)} (and its run record {Path(a.out).with_suffix('')}/, manifest updated)")
+
 def _study(a):
     from colorseg.study import make_study, write_table2
     if a.action == "make":
@@ -128,7 +136,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--reference", default=None, help="a colour reference image (MUNIT checkpoints)")
     c.add_argument("--skeleton", default=None, help="MUNIT + concat: a skeleton map to use instead of the predicted one")
     c.add_argument("--styles", type=int, default=0, help="MUNIT: write N random-style colorings instead"); c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--ckpt", required=True, help="a run's last.pt"); c.add_argument("-o", "--output", default=None, help="output image (or folder)")
+    c.add_argument("--ckpt", default=None, help="a run's last.pt or a weights file (default: the shipped weights/colorizer-parts.pt; "
+                                                "MUNIT needs one)")
+    c.add_argument("-o", "--output", default=None, help="output image (or folder)")
     c.add_argument("--device", default="cpu")
     c.set_defaults(fn=_colorize)
     r = sub.add_parser("regions", help="region map and skeleton map of an image, by the skeleton net")
@@ -163,6 +173,10 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--n", type=int, default=20); st.add_argument("--seed", type=int, default=0); st.add_argument("--device", default="cpu")
     st.add_argument("--responses", default="study/responses", help="table: folder of response CSVs")
     st.set_defaults(fn=_study)
+    x = sub.add_parser("export", help="strip a run's checkpoint to fp16 inference weights beside its run record (make weights)")
+    x.add_argument("ckpt", help="a run's last.pt"); x.add_argument("out", help="the weights file, e.g. weights/colorizer-parts.pt")
+    x.add_argument("--metrics", default=None, help="held-out metrics JSON to keep in the record (the training notebook's test_metrics.json)")
+    x.set_defaults(fn=_export)
     n = sub.add_parser("lineart-net", help="train the sketchKeras-style line-art net on the synthetic set")
     n.add_argument("--out", default="runs/lineart-net"); n.add_argument("--steps", type=int, default=600)
     n.add_argument("--device", default="auto"); n.add_argument("--resume", action="store_true")

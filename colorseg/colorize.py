@@ -15,6 +15,7 @@ from .images import as_gray, read_image, save_image, to_tensor, to_image, skelet
 from .models import build_generator
 from .tags import load_vocab, parse_tags
 from .train import load_checkpoint, resolve_device
+from .weights import default_weights, verify_weights
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'pad_to_multiple', 'skeleton_from_lineart', 'Colorizer', 'load_colorizer', 'colorize',
@@ -77,9 +78,12 @@ class Colorizer:
         if "skeleton" in out: res["skeleton"] = (out["skeleton"][0, 0, :h, :w].float().cpu().numpy() * 255).round().astype(np.uint8)
         return res
 
-def load_colorizer(checkpoint: str | os.PathLike, device: str = "cpu") -> Colorizer:
-    "Load a colorizer checkpoint (`last.pt` of a run) with errors that say which file and why."
+def load_colorizer(checkpoint: str | os.PathLike | None = None,  # a run's last.pt or a weights file; None: the shipped default
+                   device: str = "cpu") -> Colorizer:
+    "Load a colorizer checkpoint (`last.pt` of a run, or shipped weights) with errors that say which file and why."
     from colorseg.lfe import LineFeatureExtractor, freeze
+    checkpoint = default_weights() if checkpoint is None else checkpoint
+    if Path(checkpoint).is_file(): verify_weights(checkpoint)   # against a MANIFEST.json beside it, if there is one
     st = load_checkpoint(checkpoint, map_location="cpu")
     if "G" not in st["modules"] or "extra" not in st or "n_cvt" not in (st["extra"] or {}):
         raise ValueError(f"{checkpoint} is not a colorizer checkpoint (it has modules {sorted(st['modules'])}); use the last.pt of a colorseg train run")
@@ -88,7 +92,8 @@ def load_colorizer(checkpoint: str | os.PathLike, device: str = "cpu") -> Colori
     lfe = None
     if st["extra"].get("lfe_config"):
         lfe = LineFeatureExtractor(**st["extra"]["lfe_config"]); lfe.load_state_dict(st["modules"]["lfe"]); lfe = freeze(lfe.to(dev))
-    G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None)
+    G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None,
+                        n_parts=st["extra"].get("n_parts"))
     G.load_state_dict(st["modules"]["G"])
     skel = None
     if cfg.fusion == "concat" and cfg.skeleton_source == "net":
@@ -102,7 +107,7 @@ _CACHE: dict = {}
 
 def colorize(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
              tags: list | str,  # Danbooru tags, e.g. "red_hair blue_eyes white_shirt"
-             checkpoint: str | os.PathLike | Colorizer,  # a run's last.pt (or a loaded Colorizer)
+             checkpoint: str | os.PathLike | Colorizer | None = None,  # a run's last.pt, a loaded Colorizer, or None: the shipped default weights
              device: str = "cpu",
             ) -> np.ndarray:
     "Colour line art with tags; returns RGB uint8 of the input's size."
@@ -111,13 +116,14 @@ def colorize(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array
     return model(lineart, tags)["color"]
 
 def _cached(checkpoint, device) -> Colorizer:
+    checkpoint = default_weights() if checkpoint is None else checkpoint
     key = (str(Path(checkpoint).resolve()), device, Path(checkpoint).stat().st_mtime if Path(checkpoint).exists() else None)
     if key not in _CACHE: _CACHE.clear(); _CACHE[key] = load_colorizer(checkpoint, device)
     return _CACHE[key]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
-def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list | str, checkpoint, device: str = "cpu", progress: bool = True) -> list:
+def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list | str, checkpoint=None, device: str = "cpu", progress: bool = True) -> list:
     "Colour every image in `src` into `out` (same names, .png); returns the written paths."
     from tqdm.auto import tqdm
     files = sorted(p for p in Path(src).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

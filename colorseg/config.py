@@ -13,8 +13,8 @@ from pathlib import Path
 __all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'ConfigError', 'FlatConfig', 'TrainConfig']
 
 # %% ../nbs/00_config.ipynb #37dea6f0
-FUSIONS = ("none", "concat", "dual")  # no segmentation | line art + skeleton input | second skeleton decoder
-PRESETS = ("tiny", "paper")  # model widths: trains in minutes on CPU | the published widths
+FUSIONS = ("none", "concat", "dual", "parts")  # no segmentation | line art + skeleton input | second skeleton decoder | part routing (colorseg's extension)
+PRESETS = ("tiny", "cpu", "paper")  # model widths: tests and smoke runs | the CPU recipe (learns tags on 2 cores) | the published widths
 SKELETON_SOURCES = ("gt", "net")  # concat's skeleton: the dataset's skeleton maps | the frozen skeleton net's prediction from the line art
 CHOICES = dict(fusion=FUSIONS, preset=PRESETS, skeleton_source=SKELETON_SOURCES)
 
@@ -73,9 +73,9 @@ class FlatConfig:
         return cls.from_dict(json.loads(text), source=str(p) if p else "JSON string")
 
     @classmethod
-    def from_params(cls, ns: dict):
-        "Build from a papermill notebook's globals: every plain variable must be a field (papermill only warns)."
-        return cls.from_dict({k: v for k, v in ns.items() if _is_param(k, v)}, source="notebook parameters")
+    def from_params(cls, ns: dict, ignore: tuple = ()):
+        "Build from a papermill notebook's globals: every plain variable not in `ignore` must be a field (papermill only warns)."
+        return cls.from_dict({k: v for k, v in ns.items() if _is_param(k, v) and k not in ignore}, source="notebook parameters")
 
     def save(self, path: str | os.PathLike):
         "Write the config as JSON, atomically."
@@ -123,6 +123,7 @@ class TrainConfig(FlatConfig):
     # optimiser
     lr_g: float = 2e-4  # Adam learning rate of the generator
     lr_d: float = 2e-4  # Adam learning rate of the discriminator
+    lr_half_life: int = 0  # halve both learning rates every N steps (0 = constant, as the paper)
     beta1: float = 0.5  # Adam β1
     beta2: float = 0.999  # Adam β2
     # loss weights
@@ -131,10 +132,15 @@ class TrainConfig(FlatConfig):
     lambda_seg: float = 0.9  # λ_seg: skeleton L1 weight (dual only)
     lambda_cit: float = 40.0  # λ_cls for the colour-invariant tag head
     lambda_cvt: float = 40.0  # λ_cls for the colour-variant tag head
+    lambda_adv: float = 1.0  # weight of the adversarial terms (the paper: 1)
+    lambda_part: float = 1000.0  # fusion='parts': weight of the part cross-entropy (needs part masks); on λ_rec's scale, or L1 drowns it
+    warmup_steps: int = 0  # first steps are L1-only: no discriminator, no adversarial or classification terms
+    gan_ramp_steps: int = 0  # after the warm-up, ramp the adversarial and classification weights linearly from 0 to full
     # bookkeeping
     seed: int = 0  # seeds python, numpy and torch
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU, which trains in fp32)
+    amp: bool = True  # bf16 autocast on CUDA
+    cpu_bf16: bool = False  # bf16 autocast on CPU too (about 1.8x faster on CPUs with avx512_bf16 or AMX; slower without)
     channels_last: bool = False  # channels_last memory format (CUDA fast path)
     compile: bool = False  # torch.compile the generator and discriminator
     out_dir: str = "runs/{fusion}-{preset}-{data}{image_size}-s{seed}"  # run folder; {field} placeholders are filled in
@@ -142,11 +148,13 @@ class TrainConfig(FlatConfig):
     ckpt_every: int = 0  # also checkpoint every N steps (0 = at the end of each epoch only)
     log_every: int = 10  # write a stats row every N steps
     progress: bool = True  # tqdm progress bars
+    print_every: int = 0  # also print a plain progress line every N steps (papermill --log-output streams it; 0 = off)
 
     CHOICES: ClassVar[dict] = CHOICES
     AT_LEAST_1: ClassVar[tuple] = ("image_size", "batch_size", "n_val", "log_every")
     AT_LEAST_0: ClassVar[tuple] = ("n_train", "lfe_steps", "num_workers", "seg_epochs", "epochs", "max_steps", "ckpt_every",
-                                   "lambda_rec", "guide_beta", "lambda_seg", "lambda_cit", "lambda_cvt")
+                                   "lambda_rec", "guide_beta", "lambda_seg", "lambda_cit", "lambda_cvt", "lambda_adv", "lambda_part",
+                                   "warmup_steps", "gan_ramp_steps", "print_every", "lr_half_life")
     POSITIVE: ClassVar[tuple] = ("lr_g", "lr_d")
     UNIT: ClassVar[tuple] = ("beta1", "beta2")
 

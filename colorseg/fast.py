@@ -11,8 +11,8 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torch.utils._pytree import tree_map
 
 # %% auto #0
-__all__ = ['cpu_flags', 'native_bf16', 'fold_batchnorm', 'count_batchnorms', 'FastEval', 'fast_eval', 'fast_colorizer',
-           'train_settings']
+__all__ = ['cpu_flags', 'native_bf16', 'fold_batchnorm', 'count_batchnorms', 'se_squeeze', 'FusedBottleneck', 'fuse_blocks',
+           'FastEval', 'fast_eval', 'fast_colorizer', 'train_settings']
 
 # %% ../nbs/23a_fast.ipynb #d68e5112
 def cpu_flags() -> set:
@@ -55,7 +55,37 @@ def count_batchnorms(model: nn.Module) -> int:
     "Number of BatchNorm2d layers left in `model`."
     return sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
 
-# %% ../nbs/23a_fast.ipynb #cbfaa478
+# %% ../nbs/23a_fast.ipynb #2a7d62ec
+def se_squeeze(x: torch.Tensor,  # (B, C, H, W)
+              ) -> torch.Tensor:  # (B, C) fp32
+    "Mean over H and W; for bf16 as a matrix product (fp32 accumulation at GEMV speed instead of a slow bf16 reduction)."
+    B, C, H, W = x.shape
+    if x.dtype == torch.float32: return x.mean((2, 3))
+    rows = x.permute(0, 2, 3, 1).reshape(B, H * W, C)   # a view when x is channels_last
+    return (x.new_ones(1, H * W) @ rows)[:, 0].float() / (H * W)   # (B, C)
+
+class FusedBottleneck(nn.Module):
+    "Inference form of `colorseg.models.BottleneckX` (same layers): SE scale, shortcut and ReLU fused."
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.body, self.se, self.shortcut = block.body, block.se, block.shortcut
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        y = self.body(x)                                          # (B, C, H, W)
+        s = se_squeeze(y)                                         # (B, C) fp32
+        if self.se.cond_dim: s = torch.cat([s, cond.float()], 1)  # (B, C + cond_dim)
+        w = self.se.fc(s)[:, :, None, None].to(y.dtype)           # (B, C, 1, 1)
+        return torch.addcmul(self.shortcut(x), y, w).relu_()     # relu(y * w + shortcut) in two passes
+
+def fuse_blocks(model: nn.Module) -> nn.Module:
+    "Swap every colorseg.models.BottleneckX in `model` for a FusedBottleneck, in place."
+    from colorseg.models import BottleneckX
+    for name, child in model.named_children():
+        if type(child) is BottleneckX: setattr(model, name, FusedBottleneck(child))
+        else: fuse_blocks(child)
+    return model
+
+# %% ../nbs/23a_fast.ipynb #84f4844f
 class FastEval(nn.Module):
     "Inference wrapper: channels_last inputs, optional bf16 autocast, fp32 contiguous outputs; methods pass through."
     def __init__(self, module: nn.Module, channels_last: bool = True, bf16: bool = False, compile: bool | str = False):
@@ -98,16 +128,18 @@ class FastEval(nn.Module):
         attr = getattr(self._modules["module"], name)
         return functools.partial(self._run, name) if callable(attr) and hasattr(attr, "__self__") else attr
 
-# %% ../nbs/23a_fast.ipynb #4038b77c
+# %% ../nbs/23a_fast.ipynb #7b56093b
 def fast_eval(module: nn.Module,  # a trained network (left unchanged: the wrapper holds an eval-mode copy)
               channels_last: bool = True,  # NHWC activations (oneDNN and cuDNN's native layout)
               bf16: bool | str = False,  # bf16 autocast: True, False, or "auto" = where the device does bf16 natively (not exact)
               compile: bool | str = False,  # torch.compile: True (inductor) or a backend name; minutes on a small CPU
               fold: bool = True,  # fold batch norm into the convolutions
+              blocks: bool = True,  # fused SE-ResNeXt blocks (FusedBottleneck)
              ) -> FastEval:
-    "`module` prepared for fast inference (BN folded, channels_last, optionally bf16 and compiled), behind the same call API."
+    "`module` prepared for fast inference (BN folded, fused blocks, channels_last, optionally bf16 and compiled), behind the same call API."
     module = copy.deepcopy(module).eval()   # the caller's network is left as it was
     if fold: _fold_(module)
+    if blocks: fuse_blocks(module)
     if channels_last: module = module.to(memory_format=torch.channels_last)
     p = next(module.parameters(), None)
     dev = p.device if p is not None else torch.device("cpu")
@@ -116,16 +148,17 @@ def fast_eval(module: nn.Module,  # a trained network (left unchanged: the wrapp
     if dev.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed shapes per image size: let cuDNN pick
     return FastEval(module.requires_grad_(False), channels_last, bf16, compile)
 
-# %% ../nbs/23a_fast.ipynb #70c1e116
+# %% ../nbs/23a_fast.ipynb #c230d2cc
 def fast_colorizer(model,  # a colorseg.colorize.Colorizer
                    bf16: bool | str = False,  # see fast_eval
                    compile: bool | str = False,
+                   **kwargs,  # more fast_eval options (channels_last, fold, blocks)
                   ):
     "A copy of a Colorizer whose generator and LFE run the fast path."
-    return dataclasses.replace(model, G=fast_eval(model.G, bf16=bf16, compile=compile),
-                               lfe=fast_eval(model.lfe, bf16=bf16, compile=compile) if model.lfe is not None else None)
+    fe = functools.partial(fast_eval, bf16=bf16, compile=compile, **kwargs)
+    return dataclasses.replace(model, G=fe(model.G), lfe=fe(model.lfe) if model.lfe is not None else None)
 
-# %% ../nbs/23a_fast.ipynb #f8bc6ec8
+# %% ../nbs/23a_fast.ipynb #36a45f25
 def train_settings(device: str | torch.device = "cpu") -> dict:
     "TrainConfig fields for the measured training fast path on `device` (compile stays opt-in)."
     dev = torch.device(device)

@@ -447,6 +447,7 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
     vocab, nan = load_vocab(), float("nan")
     rec, preds, gts, cvts = {k: [] for k in ("l1", "de", "de_gt", "de2000", "de2000_gt", "con", "con_gt")}, [], [], []
     merged = eligible = ph = pn = gh = gn = 0
+    per_kind = {}  # colour kind (hair, eyes, shirt, ...) -> [pred hits, gt hits, judged]
     for i in tqdm(range(min(n, len(ds))), desc="score", disable=not progress):
         it = ds[i]
         la = to_image(it["lineart"]); tg = vocab.decode(cvt=it["cvt"].numpy())
@@ -461,6 +462,9 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
         if parts is not None and (parts >= 0).all():
             hp, hg = part_tag_hits(pred, parts, tg, lines), part_tag_hits(gt, parts, tg, lines)
             ph += sum(h for *_, h in hp); pn += len(hp); gh += sum(h for *_, h in hg); gn += len(hg)
+            kinds = {t: k for t, k, _ in colour_tags(tg)}
+            for (t, _, h), (_, _, hgt) in zip(hp, hg):
+                c = per_kind.setdefault(kinds[t], [0, 0, 0]); c[0] += h; c[1] += hgt; c[2] += 1
         preds.append(pred); gts.append(gt); cvts.append(it["cvt"].numpy())
     res = dict(info or {})
     res.update(n=len(preds), l1=_nanmean(rec["l1"]), region_de=_nanmean(rec["de"]), region_de_gt=_nanmean(rec["de_gt"]),
@@ -468,6 +472,8 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
                merge_rate=merged / eligible if eligible else nan, merge_pairs=eligible,
                contrast=_nanmean(rec["con"]), contrast_gt=_nanmean(rec["con_gt"]),
                tag_acc_parts=ph / pn if pn and tags else nan, tag_acc_parts_gt=gh / gn if gn else nan, tag_parts_n=pn if tags else 0)
+    for k, (h, hg, m) in sorted(per_kind.items()):   # per part: tag_acc_hair, tag_acc_hair_gt, tag_n_hair, ...
+        res.update({f"tag_acc_{k}": h / m if tags else nan, f"tag_acc_{k}_gt": hg / m, f"tag_n_{k}": m})
     res.update(fid=nan, kid=nan, kid_std=nan, fid_note="")
     if fid != "off":
         try: inc = load_inception(inception, device)

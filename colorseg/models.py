@@ -16,8 +16,8 @@ from .config import FUSIONS
 
 # %% auto #0
 __all__ = ['HEAD_SCALE', 'GEN_PRESETS', 'DISC_PRESETS', 'conv_lrelu', 'SECat', 'BottleneckX', 'UpStage', 'init_weights',
-           'scale_heads', 'TagMap', 'tag_mlp', 'GenArch', 'DiscArch', 'GuideDecoder', 'Generator', 'Discriminator',
-           'build_generator', 'build_discriminator', 'count_flops', 'model_summary']
+           'scale_heads', 'TagMap', 'tag_mlp', 'GenArch', 'DiscArch', 'PartPalette', 'route_parts', 'GuideDecoder',
+           'Generator', 'Discriminator', 'build_generator', 'build_discriminator', 'count_flops', 'model_summary']
 
 # %% ../nbs/05_models.ipynb #0a90ca83
 def conv_lrelu(c_in:int, c_out:int, stride:int=1) -> nn.Sequential:
@@ -167,10 +167,14 @@ GEN_PRESETS = {
     "paper": GenArch(),
     "tiny": GenArch(enc=(4, 8, 16, 32, 64), dec=(64, 32, 16, 8), blocks=(1, 1, 1, 1), skel_dec=(32, 16, 8, 4),
                     skel_blocks=(1, 1, 1, 1), cardinality=4, tag_dim=16, tag_map=16, tag_grid=4, lfe_out=64, reduction=4),
+    # the CPU recipe's widths: paper-like encoder, one block per stage (about 46 img/s training at 128 px, bf16, 2 cores)
+    "cpu": GenArch(enc=(16, 32, 64, 128, 256), dec=(128, 64, 32, 16), blocks=(1, 1, 1, 1), skel_dec=(64, 32, 16, 8),
+                   skel_blocks=(1, 1, 1, 1), cardinality=8, tag_dim=32, tag_map=32, tag_grid=4, lfe_out=64, reduction=8),
 }
 DISC_PRESETS = {
     "paper": DiscArch(),
     "tiny": DiscArch(widths=(8, 16, 32, 64, 128), blocks=1, tail=1, cardinality=4, reduction=4),
+    "cpu": DiscArch(widths=(16, 32, 64, 128, 256), blocks=1, tail=1, cardinality=8, reduction=8),
 }
 
 def _lookup(table:dict, key:str, what:str):
@@ -183,6 +187,25 @@ def _lookup(table:dict, key:str, what:str):
 def _rgb_head(c_in:int, hidden:int, c_out:int) -> nn.Sequential:
     "Final 3x3 convolutions of a decoder (activation applied by the caller)."
     return nn.Sequential(nn.Conv2d(c_in, hidden, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(hidden, c_out, 3, 1, 1))
+
+class PartPalette(nn.Module):
+    "CVT multi-hot -> one colour per body part (pre-tanh RGB): the tags' direct route to the pixels of `fusion='parts'`."
+    def __init__(self, n_cvt:int, n_parts:int,
+                 gain:float=10.0, # output = gain * Linear: Adam moves each colour gain x lr per step, so colours form in ~100 steps
+                ):
+        super().__init__()
+        self.n_parts, self.gain = n_parts, gain
+        self.fc = nn.Linear(n_cvt, n_parts * 3)
+        nn.init.zeros_(self.fc.weight); nn.init.zeros_(self.fc.bias)   # every part starts mid grey; tags move it
+
+    def forward(self, cvt:torch.Tensor) -> torch.Tensor:   # (B, n_cvt)
+        return self.gain * self.fc(cvt.float()).view(-1, self.n_parts, 3)   # (B, P, 3)
+
+def route_parts(logits:torch.Tensor, # (B, P, H, W) part scores
+                palette:torch.Tensor, # (B, P, 3) one colour per part
+               ) -> torch.Tensor:      # (B, 3, H, W)
+    "Each pixel's colour: its soft part assignment times the parts' colours."
+    return torch.einsum("bphw,bpc->bchw", logits.float().softmax(1), palette.float())
 
 class GuideDecoder(nn.Module):
     "Tag2pix's guide decoder: H/8 features -> RGB at H via three stride-2 transposed convolutions."
@@ -198,16 +221,19 @@ class GuideDecoder(nn.Module):
 
 # %% ../nbs/05_models.ipynb #4dea7cd1
 class Generator(nn.Module):
-    "Tag2pix generator with a segmentation `fusion` switch: 'none' | 'concat' | 'dual'."
+    "Tag2pix generator with a segmentation `fusion` switch: 'none' | 'concat' | 'dual' | 'parts'."
     def __init__(self,
                  n_cvt:int, # number of colour-variant tags (115)
                  fusion:str="none", # 'none' | 'concat' (skeleton as 2nd input channel) | 'dual' (skeleton decoder)
                  lfe_dim:int|None=None, # channels of the LFE feature map at H/16; None = no LFE
                  arch:GenArch=GenArch(), # widths and depths (see GEN_PRESETS)
+                 n_parts:int=0, # body parts routed to (fusion='parts': len(colorseg.synth.PARTS)); 0 otherwise
                 ):
         super().__init__()
         _lookup({f: f for f in FUSIONS}, fusion, "fusion")
-        self.n_cvt, self.fusion, self.lfe_dim, self.arch = n_cvt, fusion, lfe_dim, arch
+        if (fusion == "parts") != (n_parts > 0):
+            raise ValueError(f"Generator(fusion={fusion!r}, n_parts={n_parts}): n_parts > 0 is needed by, and only by, fusion='parts'")
+        self.n_cvt, self.fusion, self.lfe_dim, self.arch, self.n_parts = n_cvt, fusion, lfe_dim, arch, n_parts
         self.dual = fusion == "dual"
         a, lfe_out = arch, (arch.lfe_out if lfe_dim else 0)
         in_ch = 2 if fusion == "concat" else 1
@@ -233,6 +259,9 @@ class Generator(nn.Module):
             self.skel_dec = nn.ModuleList([UpStage(s_in[i], a.skel_dec[i], a.skel_blocks[i], a.cardinality, 0, a.reduction)
                                            for i in range(4)])
             self.to_skel = _rgb_head(a.skel_dec[3] + a.enc[0], a.skel_dec[3], 1)
+        if n_parts:   # part routing: which part each pixel is (from the line art) x each part's colour (from the tags)
+            self.to_parts = _rgb_head(a.dec[3] + a.enc[0], a.dec[3], n_parts)
+            self.palette = PartPalette(n_cvt, n_parts)
         init_weights(self)
         scale_heads(self.to_rgb[-1], self.guide.net[-2], *([self.to_skel[-1]] if self.dual else []))
 
@@ -259,7 +288,7 @@ class Generator(nn.Module):
                 skeleton:torch.Tensor|None=None, # [B, 1, H, W] in [0, 1]; required for fusion='concat', ignored otherwise
                 lfe_feat:torch.Tensor|None=None, # [B, lfe_dim, H/16, W/16] frozen LFE features; iff lfe_dim was set
                ) -> dict:
-        "dict(color=[B,3,H,W] in [-1,1], guide=[B,3,H,W] in [-1,1], skeleton=[B,1,H,W] in [0,1] (dual only))."
+        "dict(color=[B,3,H,W] in [-1,1], guide=[B,3,H,W] in [-1,1], skeleton=[B,1,H,W] in [0,1] (dual), parts=[B,P,H,W] logits (parts))."
         self._check(lineart, cvt, skeleton, lfe_feat)
         x = torch.cat([lineart, skeleton * 2 - 1], 1) if self.fusion == "concat" else lineart   # (B, 1|2, H, W), all in [-1, 1]
         feats = []
@@ -281,7 +310,11 @@ class Generator(nn.Module):
                 s = torch.cat([s, skips[i]], 1)               # (B, skel_dec[i] + enc, ...)
             else:
                 c = torch.cat([c, skips[i]], 1)               # (B, dec[i] + enc, ...)
-        out["color"] = torch.tanh(self.to_rgb(c))             # (B, 3, H, W)
+        rgb = self.to_rgb(c)                                  # (B, 3, H, W), pre-tanh
+        if self.n_parts:   # the routed flat colours; to_rgb becomes a residual for shading and lines
+            out["parts"] = self.to_parts(c)                   # (B, P, H, W) logits
+            rgb = route_parts(out["parts"], self.palette(cvt)) + rgb.float()
+        out["color"] = torch.tanh(rgb)                        # (B, 3, H, W)
         if self.dual: out["skeleton"] = torch.sigmoid(self.to_skel(s))   # (B, 1, H, W)
         return out
 
@@ -312,13 +345,17 @@ class Discriminator(nn.Module):
         return dict(adv=self.adv(f), cit=self.cit(f), cvt=self.cvt(f))
 
 # %% ../nbs/05_models.ipynb #50828583
-def build_generator(preset:str, # 'tiny' | 'paper'
-                    fusion:str, # 'none' | 'concat' | 'dual'
+def build_generator(preset:str, # 'tiny' | 'cpu' | 'paper'
+                    fusion:str, # 'none' | 'concat' | 'dual' | 'parts'
                     n_cvt:int, # colour-variant tags (len(load_vocab().cvt))
                     lfe_dim:int|None=None, # LFE feature channels (LineFeatureExtractor.lfe_dim); None = no LFE
+                    n_parts:int|None=None, # parts routed to; None: len(colorseg.synth.PARTS) for fusion='parts', else 0
                    ) -> Generator:
     "Generator of a named preset."
-    return Generator(n_cvt, fusion, lfe_dim, _lookup(GEN_PRESETS, preset, "preset"))
+    if n_parts is None:
+        from colorseg.synth import PARTS
+        n_parts = len(PARTS) if fusion == "parts" else 0
+    return Generator(n_cvt, fusion, lfe_dim, _lookup(GEN_PRESETS, preset, "preset"), n_parts)
 
 def build_discriminator(preset:str, # 'tiny' | 'paper'
                         n_cit:int, # colour-invariant tags (len(load_vocab().cit))
@@ -334,8 +371,8 @@ def count_flops(model:nn.Module, *args, **kwargs) -> int:
         model(*args, **kwargs)
     return counter.get_total_flops()
 
-def model_summary(preset:str, # 'tiny' | 'paper'
-                  fusion:str, # 'none' | 'concat' | 'dual'
+def model_summary(preset:str, # 'tiny' | 'cpu' | 'paper'
+                  fusion:str, # 'none' | 'concat' | 'dual' | 'parts'
                   size:int=256, # square input size, multiple of 16
                   lfe_dim:int|None=None, # LFE channels (None = no LFE)
                   n_cvt:int=115, # Tag2pix vocabulary sizes

@@ -18,7 +18,8 @@ from .tags import load_vocab
 from .train import Runtime, fit, resolve_device
 
 # %% auto #0
-__all__ = ['adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'line_mask', 'ColorizeTask', 'resolve_lfe', 'train_colorizer']
+__all__ = ['adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'line_mask', 'part_loss', 'lr_factor', 'gan_weight', 'ColorizeTask',
+           'part_colours', 'resolve_lfe', 'train_colorizer']
 
 # %% ../nbs/06a_tag2pix.ipynb #6a5cd50e
 def adv_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -43,12 +44,31 @@ def line_mask(lineart: torch.Tensor) -> torch.Tensor:
     "Line pixels (darker than mid grey) of line art in [-1, 1]: excluded from region statistics."
     return lineart < 0
 
+def part_loss(logits: torch.Tensor,  # (B, P, H, W) part scores
+              parts: torch.Tensor,  # (B, H, W) int64 part index per pixel
+             ) -> torch.Tensor:
+    "Cross-entropy of the part map, each part weighted by 1/sqrt(its share of the batch + 2 %): small parts (eyes) count up to ~6x."
+    P = logits.shape[1]
+    share = torch.bincount(parts.reshape(-1), minlength=P)[:P].float() / parts.numel()   # (P,)
+    w = torch.where(share > 0, (share + 0.02).rsqrt(), torch.zeros_like(share))
+    return F.cross_entropy(logits.float(), parts, weight=w / w[share > 0].mean())
+
+def lr_factor(step: int, half_life: int) -> float:
+    "Learning-rate multiplier: halves every `half_life` steps (1 when half_life is 0)."
+    return 0.5 ** (step / half_life) if half_life else 1.0
+
+def gan_weight(step: int, warmup_steps: int, ramp_steps: int) -> float:
+    "Weight of the adversarial and classification terms: 0 during the L1 warm-up, then a linear ramp to 1."
+    if step < warmup_steps: return 0.0
+    return 1.0 if ramp_steps == 0 else min(1.0, (step - warmup_steps + 1) / ramp_steps)
+
 class ColorizeTask:
-    "Tag2pix-style colorizer (none / concat / dual fusion) as a task for `colorseg.train.fit`."
-    log_keys = ["d_loss", "d_adv", "d_cls", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls"]
+    "Tag2pix-style colorizer (none / concat / dual / parts fusion) as a task for `colorseg.train.fit`."
+    log_keys = ["d_loss", "d_adv", "d_cls", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls", "g_part", "w_gan"]
 
     def __init__(self, rt: Runtime, cfg: TrainConfig, n_cit: int, n_cvt: int, lfe: nn.Module | None = None, skeleton_fn=None):
-        self.rt, self.cfg, self.lfe = rt, cfg, lfe
+        self.rt, self.cfg, self.lfe, self.vocab = rt, cfg, lfe, load_vocab()
+        self.step = 0  # set by fit before each train_step: drives the warm-up and the GAN ramp
         self.skeleton_fn = skeleton_fn or (lambda batch: batch["skeleton"])  # concat input; ground truth by default
         self.G = build_generator(cfg.preset, cfg.fusion, n_cvt=n_cvt, lfe_dim=lfe.lfe_dim if lfe is not None else None).to(rt.device)
         self.D = build_discriminator(cfg.preset, n_cit=n_cit, n_cvt=n_cvt).to(rt.device)
@@ -59,7 +79,8 @@ class ColorizeTask:
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=fused)
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=fused)
         self.g_fwd, self.d_fwd = (torch.compile(self.G), torch.compile(self.D)) if cfg.compile else (self.G, self.D)
-        self.val_keys = ["l1", "region_de", "gt_region_de"] + (["skel_l1"] if cfg.fusion == "dual" else [])
+        self.val_keys = (["l1", "region_de", "gt_region_de", "tag_acc", "gt_tag_acc"] + (["skel_l1"] if cfg.fusion == "dual" else [])
+                         + (["part_acc"] if cfg.fusion == "parts" else []))
 
     def modules(self):
         "Saved in checkpoints: the frozen LFE and skeleton net too, so inference needs only the one file."
@@ -67,6 +88,7 @@ class ColorizeTask:
                 **({"skeleton": self.skeleton_fn} if isinstance(self.skeleton_fn, nn.Module) else {})}
     def extra_state(self):
         return {"lfe_config": self.lfe.config() if self.lfe is not None else None, "n_cit": self.D.n_cit, "n_cvt": self.D.n_cvt,
+                "n_parts": self.G.n_parts,
                 "skeleton_arch": self.skeleton_fn.config() if isinstance(self.skeleton_fn, nn.Module) else None}
     def optimizers(self): return {"G": self.opt_g, "D": self.opt_d}
     def phase(self, epoch: int) -> str: return "seg" if epoch < self.cfg.seg_epochs else "color"
@@ -81,52 +103,83 @@ class ColorizeTask:
     def train_step(self, batch: dict, epoch: int) -> dict:
         c, colour_step = self.cfg, self.phase(epoch) == "color"
         y, cit, cvt = batch["color"], batch["cit"], batch["cvt"]
+        zero = torch.zeros((), device=y.device)
+        w = gan_weight(self.step, c.warmup_steps, c.gan_ramp_steps)   # 0 in the L1 warm-up: D is not even run
+        for opt, lr in ((self.opt_g, c.lr_g), (self.opt_d, c.lr_d)):
+            for group in opt.param_groups: group["lr"] = lr * lr_factor(self.step, c.lr_half_life)
+        if c.fusion == "parts" and "parts" not in batch:
+            raise ValueError("fusion='parts' trains on part masks, but the batches have no 'parts' entry; use the synthetic set or a "
+                             "prepared folder with parts PNGs, or train fusion='none'|'concat'|'dual'")
         self.G.train(); self.D.train()
         with self.rt.autocast(): out = self.generate(batch)
         # --- D: real vs fake.detach(), plus tag classification of real images in the colorization step
-        self.D.requires_grad_(True)
-        with self.rt.autocast():
-            d_real, d_fake = self.d_fwd(y), self.d_fwd(out["color"].detach())
-        d_adv = adv_loss(d_real["adv"], True) + adv_loss(d_fake["adv"], False)
-        d_cls = cls_loss(d_real, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else torch.zeros((), device=y.device)
-        d_loss = d_adv + d_cls
-        self.opt_d.zero_grad(set_to_none=True); d_loss.backward(); self.opt_d.step()
-        # --- G: fool the frozen D, reconstruct, (dual) predict the skeleton, (colour step) carry the tags
-        self.D.requires_grad_(False)
-        with self.rt.autocast(): d_gen = self.d_fwd(out["color"])
-        g_adv = adv_loss(d_gen["adv"], True)
+        d_loss = d_adv = d_cls = zero
+        if w > 0:
+            self.D.requires_grad_(True)
+            with self.rt.autocast():
+                d_real, d_fake = self.d_fwd(y), self.d_fwd(out["color"].detach())
+            d_adv = adv_loss(d_real["adv"], True) + adv_loss(d_fake["adv"], False)
+            d_cls = cls_loss(d_real, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else zero
+            d_loss = w * (c.lambda_adv * d_adv + d_cls)
+            self.opt_d.zero_grad(set_to_none=True); d_loss.backward(); self.opt_d.step()
+        # --- G: fool the frozen D, reconstruct, (dual) predict the skeleton, (parts) the part map, (colour step) carry the tags
+        g_adv = g_cls = zero
+        if w > 0:
+            self.D.requires_grad_(False)
+            with self.rt.autocast(): d_gen = self.d_fwd(out["color"])
+            g_adv = adv_loss(d_gen["adv"], True)
+            g_cls = cls_loss(d_gen, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else zero
         g_rec = rec_loss(out, y, c.guide_beta)
-        g_seg = seg_loss(out, batch["skeleton"]) if c.fusion == "dual" else torch.zeros((), device=y.device)
-        g_cls = cls_loss(d_gen, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else torch.zeros((), device=y.device)
-        g_loss = g_adv + c.lambda_rec * g_rec + c.lambda_seg * g_seg + g_cls
+        g_seg = seg_loss(out, batch["skeleton"]) if c.fusion == "dual" else zero
+        g_part = part_loss(out["parts"], batch["parts"]) if c.fusion == "parts" else zero
+        g_loss = w * (c.lambda_adv * g_adv + g_cls) + c.lambda_rec * g_rec + c.lambda_seg * g_seg + c.lambda_part * g_part
         self.opt_g.zero_grad(set_to_none=True); g_loss.backward(); self.opt_g.step()
         self.D.requires_grad_(True)
-        vals = torch.stack([d_loss, d_adv, d_cls, g_loss, g_adv, g_rec, g_seg, g_cls]).detach().float().cpu().tolist()  # one sync
-        return dict(zip(self.log_keys, vals))
+        vals = torch.stack([d_loss, d_adv, d_cls, g_loss, g_adv, g_rec, g_seg, g_cls, g_part]).detach().float().cpu().tolist()  # one sync
+        return {**dict(zip(self.log_keys, vals)), "w_gan": w}
 
     @torch.no_grad()
     def validate(self, batch: dict) -> dict:
-        "L1 to ground truth, skeleton L1 (dual), and within-region ΔE of prediction and of ground truth."
+        "L1, within-region ΔE and part-tag accuracy of prediction and ground truth; skeleton L1 (dual); part-map accuracy (parts)."
+        from colorseg.metrics import part_tag_hits
         self.G.eval()
         with self.rt.autocast(): out = self.generate(batch)
         y = batch["color"]
         stats = {"l1": (y - out["color"].float()).abs().mean().item()}
         if self.cfg.fusion == "dual": stats["skel_l1"] = (batch["skeleton"] - out["skeleton"].float()).abs().mean().item()
+        if self.cfg.fusion == "parts" and "parts" in batch: stats["part_acc"] = (out["parts"].argmax(1) == batch["parts"]).float().mean().item()
+        lines = line_mask(batch["lineart"][:, 0]).cpu().numpy()
+        preds, gts = [to_image(p) for p in out["color"]], [to_image(t) for t in y]
         if "labels" in batch:
-            lines = line_mask(batch["lineart"][:, 0]).cpu().numpy(); labels = batch["labels"].cpu().numpy()
-            stats["region_de"] = float(np.mean([region_inconsistency(to_image(p), l, m) for p, l, m in zip(out["color"], labels, lines)]))
-            stats["gt_region_de"] = float(np.mean([region_inconsistency(to_image(p), l, m) for p, l, m in zip(y, labels, lines)]))
+            labels = batch["labels"].cpu().numpy()
+            stats["region_de"] = float(np.mean([region_inconsistency(p, l, m) for p, l, m in zip(preds, labels, lines)]))
+            stats["gt_region_de"] = float(np.mean([region_inconsistency(g, l, m) for g, l, m in zip(gts, labels, lines)]))
+        if "parts" in batch:   # share of checkable colour tags whose part got the asked colour (the synthetic set has parts)
+            hits = {"tag_acc": [], "gt_tag_acc": []}
+            for p, g, parts, m, cv in zip(preds, gts, batch["parts"].cpu().numpy(), lines, batch["cvt"].cpu().numpy()):
+                tags = self.vocab.decode(cvt=cv)
+                hits["tag_acc"] += [h for *_, h in part_tag_hits(p, parts, tags, m)]
+                hits["gt_tag_acc"] += [h for *_, h in part_tag_hits(g, parts, tags, m)]
+            stats.update({k: float(np.mean(v)) for k, v in hits.items() if v})
         return stats
 
     @torch.no_grad()
     def sample(self, batch: dict) -> dict:
-        "Grid columns: line art | skeleton (input or predicted) | output | guide | ground truth."
+        "Grid columns: line art | skeleton or part map (input or predicted) | output | guide | ground truth."
         self.G.eval()
         with self.rt.autocast(): out = self.generate(batch)
         cols = {"lineart": batch["lineart"]}
         if self.cfg.fusion == "concat": cols["skeleton"] = self.skeleton_fn(batch) * 2 - 1
         if self.cfg.fusion == "dual": cols["skeleton"] = out["skeleton"].float() * 2 - 1
+        if self.cfg.fusion == "parts": cols["parts"] = part_colours(out["parts"].argmax(1))
         return {**cols, "output": out["color"].float(), "guide": out["guide"].float(), "target": batch["color"]}
+
+def part_colours(parts: torch.Tensor,  # (B, H, W) part indices
+                ) -> torch.Tensor:      # (B, 3, H, W) in [-1, 1]
+    "A fixed distinct colour per part, to show a part map."
+    from matplotlib import colormaps
+    lut = torch.tensor(colormaps["tab20"].colors, dtype=torch.float32, device=parts.device) * 2 - 1   # (20, 3)
+    return lut[parts % len(lut)].permute(0, 3, 1, 2)
 
 # %% ../nbs/06a_tag2pix.ipynb #130ce363
 def resolve_lfe(cfg: TrainConfig, run_dir: Path, train_ds):
@@ -154,7 +207,7 @@ def train_colorizer(cfg: TrainConfig) -> tuple[Path, dict]:
     vocab = load_vocab()
     build = lambda rt: ColorizeTask(rt, cfg, n_cit=len(vocab.cit), n_cvt=len(vocab.cvt), lfe=lfe, skeleton_fn=skeleton_fn)
     val = fit(build, train_ds, val_ds, run_dir, cfg.to_dict(), epochs=cfg.seg_epochs + cfg.epochs, batch_size=cfg.batch_size,
-              seed=cfg.seed, device=cfg.device, amp=cfg.amp, channels_last=cfg.channels_last, resume=cfg.resume,
+              seed=cfg.seed, device=cfg.device, amp=cfg.amp, channels_last=cfg.channels_last, cpu_bf16=cfg.cpu_bf16, resume=cfg.resume,
               max_steps=cfg.max_steps, ckpt_every=cfg.ckpt_every, log_every=cfg.log_every, num_workers=cfg.num_workers,
-              progress=cfg.progress)
+              progress=cfg.progress, print_every=cfg.print_every)
     return run_dir, val

@@ -47,15 +47,16 @@ def set_rng_state(s: dict):
 class Runtime:
     "What a task needs to know about where it runs."
     device: torch.device
-    amp: bool = True  # bf16 autocast (CUDA only; CPU trains in fp32)
+    amp: bool = True  # bf16 autocast on CUDA
     channels_last: bool = False
+    cpu_bf16: bool = False  # bf16 autocast on CPU too (fast where the CPU has avx512_bf16 or AMX)
 
     @property
-    def use_amp(self) -> bool: return self.amp and self.device.type == "cuda"
+    def use_amp(self) -> bool: return (self.amp and self.device.type == "cuda") or (self.cpu_bf16 and self.device.type == "cpu")
 
     def autocast(self):
-        "bf16 autocast on CUDA when enabled, a no-op otherwise."
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.use_amp else contextlib.nullcontext()
+        "bf16 autocast on CUDA (amp) or CPU (cpu_bf16) when enabled, a no-op otherwise."
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else contextlib.nullcontext()
 
     def to(self, batch: dict) -> dict:
         "Move a batch's tensors to the device (non-blocking from pinned memory)."
@@ -151,7 +152,8 @@ class EpochSampler(Sampler):
 
 # %% ../nbs/06_train.ipynb #ae79ec8b
 # fields that may change between an interrupted run and its resumption (the schedule may be extended)
-RESUME_MAY_CHANGE = {"resume", "progress", "device", "num_workers", "log_every", "ckpt_every", "epochs", "max_steps", "out_dir", "compile", "amp", "channels_last"}
+RESUME_MAY_CHANGE = {"resume", "progress", "print_every", "device", "num_workers", "log_every", "ckpt_every", "epochs", "max_steps", "out_dir",
+                     "compile", "amp", "cpu_bf16", "channels_last"}
 
 def save_checkpoint(path: str | os.PathLike, state: dict):
     "torch.save to a temp file, then rename: a crash mid-write keeps the previous checkpoint."
@@ -210,7 +212,7 @@ def plot_losses(stats_csv, out_png, val_csv=None):
     df = pd.read_csv(stats_csv)
     keys = [c for c in df.columns if c not in ("step", "epoch", "phase", "time") and df[c].notna().any()]
     val = pd.read_csv(val_csv) if val_csv and Path(val_csv).exists() else None
-    vkeys = [c for c in (val.columns if val is not None else []) if c not in ("step", "epoch")]
+    vkeys = [c for c in (val.columns if val is not None else []) if c not in ("step", "epoch", "time")]
     n = len(keys) + len(vkeys)
     if n == 0 or len(df) == 0: return
     cols = min(4, n); rows = math.ceil(n / cols)
@@ -256,6 +258,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         device: str = "auto",
         amp: bool = True,  # bf16 autocast on CUDA
         channels_last: bool = False,
+        cpu_bf16: bool = False,  # bf16 autocast on CPU
         resume: bool = False,  # continue from run_dir/last.pt when it exists
         max_steps: int = 0,  # stop after this many steps in total (0 = no limit)
         ckpt_every: int = 0,  # also checkpoint every N steps
@@ -263,6 +266,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         num_workers: int = 0,
         n_samples: int = 8,  # rows in the sample grid
         progress: bool = True,
+        print_every: int = 0,  # also print a plain progress line every N steps, and each epoch's validation (0 = off)
        ) -> dict:
     "Train `build_task(runtime)` for `epochs`; returns the final validation stats."
     from tqdm.auto import tqdm
@@ -276,7 +280,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     local_bs = batch_size // world
     run_dir = Path(run_dir)
     if main: (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-    rt = Runtime(dev, amp, channels_last)
+    rt = Runtime(dev, amp, channels_last, cpu_bf16)
     if rt.device.type == "cuda": torch.backends.cudnn.benchmark = True
     seed_everything(seed)
     task = build_task(rt)
@@ -302,7 +306,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     if main:
         with atomic_write(run_dir / "config.json") as tmp: tmp.write_text(json.dumps(config, indent=2))
         log = CSVLog(run_dir / "stats.csv", ["step", "epoch", "phase", "time", *task.log_keys], resume_step=resumed)
-        vlog = CSVLog(run_dir / "val.csv", ["step", "epoch", *getattr(task, "val_keys", [])], resume_step=resumed)
+        vlog = CSVLog(run_dir / "val.csv", ["step", "epoch", "time", *getattr(task, "val_keys", [])], resume_step=resumed)
     sample_batch = rt.to(_collate([val_ds[i] for i in range(min(n_samples, len(val_ds)))])) if val_ds is not None and len(val_ds) else None
 
     def checkpoint(ep, batch):
@@ -321,6 +325,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         loader = _loader(train_ds, sampler, local_bs, num_workers, rt.device.type == "cuda")
         bar = tqdm(total=nb, initial=start, desc=f"epoch {epoch + 1}/{epochs} {getattr(task, 'phase', lambda e: '')(epoch)}".strip(), disable=not progress, leave=False)
         for b, batch in enumerate(loader, start):
+            if hasattr(task, "step"): task.step = step   # steps done before this one (schedules that ramp by step)
             stats = _reduce_stats(task.train_step(rt.to(batch), epoch))
             step += 1; bar.update(1)
             if not all(math.isfinite(v) for v in stats.values()):
@@ -329,6 +334,8 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
             if main and (step % log_every == 0 or b + 1 == nb):
                 log.write(dict(step=step, epoch=epoch, phase=getattr(task, "phase", lambda e: "")(epoch), time=round(time.time() - t0, 2), **stats))
                 bar.set_postfix({k: f"{v:.3g}" for k, v in list(stats.items())[:4]})
+            if main and print_every and step % print_every == 0:
+                print(f"step {step} epoch {epoch + 1}/{epochs} {time.time() - t0:.0f}s " + " ".join(f"{k}={v:.3g}" for k, v in stats.items()), flush=True)
             if max_steps and step >= max_steps: break
             if ckpt_every and step % ckpt_every == 0: checkpoint(epoch, b + 1)
         bar.close()
@@ -337,10 +344,12 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         if done_epoch and main:
             if val_ds is not None and len(val_ds):
                 val = evaluate(task, val_ds, rt, batch_size)
-                vlog.write(dict(step=step, epoch=epoch, **val))
+                vlog.write(dict(step=step, epoch=epoch, time=round(time.time() - t0, 2), **val))
                 save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"epoch_{epoch:03d}.png")
             plot_losses(run_dir / "stats.csv", run_dir / "loss_curves.png", run_dir / "val.csv")
             _log(run_dir, f"epoch {epoch}/{epochs} step {step} " + " ".join(f"{k}={v:.4g}" for k, v in val.items()))
+            if print_every: print(f"validation after epoch {epoch}/{epochs} (step {step}, {time.time() - t0:.0f}s): "
+                                  + " ".join(f"{k}={v:.4g}" for k, v in val.items()), flush=True)
         checkpoint(epoch, start)
         if world > 1: dist.barrier()
     if main and val_ds is not None and len(val_ds) and not val:

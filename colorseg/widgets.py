@@ -11,6 +11,7 @@ import numpy as np
 import ipywidgets as w
 from PIL import Image
 from .colorize import load_colorizer
+from .weights import weights_dir
 from .config import FUSIONS, TrainConfig
 from .images import as_gray, as_rgb, read_image, shared_data
 from .munit import MunitConfig, load_munit
@@ -21,8 +22,8 @@ from .tags import load_vocab, parse_tags
 # %% auto #0
 __all__ = ['PICKER_PARTS', 'REAL_LINEART', 'MUNIT_REFERENCE', 'KINDS', 'part_options', 'more_tags', 'tag_colour', 'swatch_html',
            'filter_tags', 'fit_size', 'decode_upload', 'tags_for', 'overlay_skeleton', 'overlay_regions', 'png_bytes',
-           'download_link', 'run_kind', 'discover_checkpoints', 'is_munit', 'load_model', 'run_model', 'DemoError',
-           'DemoApp']
+           'download_link', 'run_kind', 'shipped_checkpoints', 'discover_checkpoints', 'is_munit', 'load_model',
+           'run_model', 'DemoError', 'DemoApp']
 
 # %% ../nbs/40_widgets.ipynb #b38533a5
 PICKER_PARTS = {"hair": ("hair",), "eyes": ("eyes",), "skin": ("skin",), "upper garment": ("shirt", "jacket"),
@@ -143,7 +144,7 @@ def download_link(img: np.ndarray,  # uint8 image
             f'padding:2px 10px;border:1px solid #888;border-radius:3px;text-decoration:none;color:inherit">&#x2B07; {html.escape(text)}</a>')
 
 # %% ../nbs/40_widgets.ipynb #94d72429
-KINDS = ("none", "concat", "dual", "munit", "munit-concat")  # column order
+KINDS = ("parts", "none", "concat", "dual", "munit", "munit-concat")  # column order
 
 def run_kind(config: dict) -> str | None:
     "The demo column of a run, from its config.json: a colorizer's fusion, 'munit' / 'munit-concat', or None."
@@ -152,13 +153,21 @@ def run_kind(config: dict) -> str | None:
     if keys <= {f.name for f in fields(MunitConfig)}: return "munit" if fusion == "none" else f"munit-{fusion}"
     return None
 
-def discover_checkpoints(runs_dir: str | os.PathLike = "runs") -> dict:
-    "The newest `runs_dir/*/last.pt` of each kind (read from the run's config.json), in column order."
+def shipped_checkpoints() -> dict:
+    "The shipped default weights (weights/colorizer-<fusion>.pt) that exist, by fusion."
+    d = weights_dir()
+    return {f: d / f"colorizer-{f}.pt" for f in FUSIONS if (d / f"colorizer-{f}.pt").is_file()}
+
+def discover_checkpoints(runs_dir: str | os.PathLike = "runs",  # where runs/*/last.pt are looked for
+                         shipped: bool = True,  # fill kinds without a run from the shipped weights
+                        ) -> dict:
+    "The newest `runs_dir/*/last.pt` of each kind (read from the run's config.json), else the shipped weights, in column order."
     found = {}
     for ck in sorted(Path(runs_dir).glob("*/last.pt")):
         try: kind = run_kind(json.loads((ck.parent / "config.json").read_text()))
         except (OSError, ValueError): continue  # not a run folder written by fit
         if kind and (kind not in found or ck.stat().st_mtime > found[kind].stat().st_mtime): found[kind] = ck
+    if shipped: found = {**shipped_checkpoints(), **found}
     return {k: found[k] for k in KINDS if k in found}
 
 def is_munit(name: str) -> bool: return name.lower().startswith("munit")
@@ -216,8 +225,9 @@ class DemoApp:
         elif not self.checkpoints: self._say(self.no_checkpoint_message(), "error")
 
     def no_checkpoint_message(self) -> str:
-        return (f"no checkpoint to colorize with: none given and no runs/*/last.pt in {self.runs_dir.resolve()}. "
-                "Train one with `make train` (it writes runs/train/last.pt), or pass DemoApp(checkpoints={'dual': 'path/to/last.pt'})")
+        return (f"no checkpoint to colorize with: none given, no runs/*/last.pt in {self.runs_dir.resolve()} and no shipped weights in "
+                f"{weights_dir()}. Restore weights/ (git checkout weights/), train one with `make train` (it writes runs/train/last.pt), "
+                "or pass DemoApp(checkpoints={'parts': 'path/to/last.pt'})")
 
     # --- widgets
     def _build(self, size):

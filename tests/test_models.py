@@ -56,7 +56,25 @@ def test_generator_any_multiple_of_16(fusion, hw):
     with torch.no_grad():
         out = g(lineart, cvt, skeleton, feat)
     assert {k: tuple(v.shape[1:]) for k, v in out.items()} == {
-        "color": (3, *hw), "guide": (3, *hw), **({"skeleton": (1, *hw)} if fusion == "dual" else {})}
+        "color": (3, *hw), "guide": (3, *hw), **({"skeleton": (1, *hw)} if fusion == "dual" else {}),
+        **({"parts": (15, *hw)} if fusion == "parts" else {})}
+
+
+def test_parts_routing_follows_the_palette():
+    "fusion='parts': with the residual head zeroed, every pixel is its part's tag colour; a hard part map gives flat regions."
+    torch.manual_seed(0)
+    g = build_generator("tiny", "parts", N_CVT).eval()
+    torch.nn.init.zeros_(g.to_rgb[-1].weight); torch.nn.init.zeros_(g.to_rgb[-1].bias)
+    with torch.no_grad():
+        g.to_parts[-1].weight.zero_(); g.to_parts[-1].bias.zero_(); g.to_parts[-1].bias[3] = 50.   # every pixel: part 3
+        g.palette.fc.bias.zero_(); g.palette.fc.weight.zero_()
+        g.palette.fc.weight[3 * 3:3 * 3 + 3, 7] = torch.tensor([0.1, -0.1, 0.05])   # tag 7 colours part 3
+        lineart, cvt, _, _ = inputs()
+        cvt = torch.zeros_like(cvt); cvt[0, 7] = 1
+        out = g(lineart, cvt)["color"]
+    want = torch.tanh(10 * torch.tensor([0.1, -0.1, 0.05]))   # the palette's gain is 10
+    assert torch.allclose(out[0].mean((1, 2)), want, atol=1e-5) and out[0].std((1, 2)).max() < 1e-5
+    assert out[1].abs().max() < 1e-5   # without the tag, part 3 is mid grey
 
 
 def test_generator_errors():

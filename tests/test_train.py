@@ -16,10 +16,10 @@ def test_papermill_train_notebook(root, tmp_path):
     out = tmp_path / "run"
     nb = tmp_path / "train.ipynb"
     pm.execute_notebook(str(root / "nbs/10_train.ipynb"), str(nb), kernel_name="python3", cwd=str(root / "nbs"),
-                        parameters=dict(SMALL, fusion="concat", out_dir=str(out)), progress_bar=False)
+                        parameters=dict(SMALL, fusion="concat", preset="tiny", out_dir=str(out), n_test=4), progress_bar=False)
     cfg = TrainConfig.from_json(out / "config.json")
     assert cfg.fusion == "concat" and cfg.image_size == 32
-    for f in ("last.pt", "stats.csv", "val.csv", "loss_curves.png", "summary.csv", "log.txt"):
+    for f in ("last.pt", "stats.csv", "val.csv", "loss_curves.png", "learning_curve.png", "summary.csv", "log.txt", "test_metrics.json"):
         assert (out / f).exists(), f
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
     st = pd.read_csv(out / "stats.csv")
@@ -27,6 +27,17 @@ def test_papermill_train_notebook(root, tmp_path):
     summ = pd.read_csv(out / "summary.csv")
     assert summ.loc[0, "fusion"] == "concat" and 0 < summ.loc[0, "l1"] < 2
     assert "Image" in nb.read_text() or "image/png" in nb.read_text()  # the executed notebook shows the plots
+    test = json.loads((out / "test_metrics.json").read_text())
+    assert test["split"] == "test" and test["n"] == 4 and 0 <= test["tag_acc_parts"] <= 1 and 0 < test["tag_acc_parts_gt"] <= 1
+
+
+def test_papermill_streams_progress_lines(root, tmp_path):
+    "make train's --log-output shows steps: print_every lines and each epoch's validation reach the notebook's output."
+    nb = tmp_path / "train.ipynb"
+    pm.execute_notebook(str(root / "nbs/10_train.ipynb"), str(nb), kernel_name="python3", cwd=str(root / "nbs"), progress_bar=False,
+                        parameters=dict(SMALL, fusion="parts", preset="tiny", seg_epochs=0, out_dir=str(tmp_path / "r"), n_test=0, print_every=2))
+    text = nb.read_text()
+    assert "step 2 epoch 1/1" in text and "validation after epoch 1/1" in text and "tag_acc=" in text
 
 
 def test_papermill_rejects_unknown_parameter(root, tmp_path):

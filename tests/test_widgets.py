@@ -112,6 +112,7 @@ def test_busy_while_working(ckpt):
 
 
 def test_no_checkpoint_says_make_train(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORSEG_WEIGHTS", str(tmp_path / "no-weights"))   # as if weights/ were missing
     app = DemoApp(runs_dir=tmp_path)
     assert "make train" in app.status.value and str(tmp_path) in app.status.value and not app.cols
     app.button.click()
@@ -122,6 +123,7 @@ def test_no_checkpoint_says_make_train(tmp_path, monkeypatch):
 
 
 def test_checkpoints_from_env_and_runs_folder(ckpt, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORSEG_WEIGHTS", str(tmp_path / "no-weights"))
     monkeypatch.setenv("COLORSEG_DEMO_CKPTS", json.dumps({"mine": str(ckpt)}))
     assert list(DemoApp.from_env(runs_dir=tmp_path).checkpoints) == ["mine"]
     monkeypatch.delenv("COLORSEG_DEMO_CKPTS")
@@ -152,10 +154,22 @@ def test_munit_column_only_when_configured(ckpt, tmp_path):
     assert decode_link(app.cols["munit"].download.value).shape == (64, 64, 3) and "reference" in app.cols["munit"].caption.value
 
 
+def test_shipped_weights_fill_the_columns_runs_lack(ckpt, tmp_path, monkeypatch):
+    w = tmp_path / "weights"; w.mkdir()
+    os.symlink(ckpt, w / "colorizer-parts.pt"); os.symlink(ckpt, w / "colorizer-dual.pt")
+    monkeypatch.setenv("COLORSEG_WEIGHTS", str(w))
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    (tmp_path / "runs" / "a" / "config.json").write_text(json.dumps({**json.loads((ckpt.parent / "config.json").read_text()), "fusion": "dual"}))
+    os.symlink(ckpt, tmp_path / "runs" / "a" / "last.pt")
+    found = discover_checkpoints(tmp_path / "runs")
+    assert list(found) == ["parts", "dual"] and found["parts"] == w / "colorizer-parts.pt" and found["dual"] == tmp_path / "runs" / "a" / "last.pt"
+    assert list(discover_checkpoints(tmp_path / "runs", shipped=False)) == ["dual"]
+
+
 def test_munit_runs_are_found_by_their_config_keys(tmp_path):
     from dataclasses import fields
     from colorseg.munit import MunitConfig
     munit_cfg = {f.name: f.default for f in fields(MunitConfig)}  # every MunitConfig field, as its config.json has
     for name, cfg in [("m", munit_cfg), ("mc", {**munit_cfg, "fusion": "concat"}), ("skeleton", {"input": "lineart", "lr": 1e-3})]:
         (tmp_path / name).mkdir(); (tmp_path / name / "config.json").write_text(json.dumps(cfg)); (tmp_path / name / "last.pt").touch()
-    assert list(discover_checkpoints(tmp_path)) == ["munit", "munit-concat"]
+    assert list(discover_checkpoints(tmp_path, shipped=False)) == ["munit", "munit-concat"]
