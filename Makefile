@@ -7,16 +7,18 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights bench clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights weights-report bench gpu-check clean-runs help
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
 	@echo "make weights - retrain the shipped weights/ (CPU recipe: parts, none, concat, dual; ~70 min on 2 cores)"
+	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
 	@echo "make report  - fusion ablation (3 fusions x 3 seeds, CPU ~10-15 min) + Table 1, Table 2, figures into reports/"
 	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
-	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (needs a checkpoint: make train)"
+	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a 4-min training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
+	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (shipped weights; no make train needed)"
 	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
 install: $(STAMP)
@@ -78,12 +80,18 @@ weights: install
 	  CI=true $(BIN)/papermill nbs/10_train.ipynb runs/weights/$$f/train.ipynb --log-output -p fusion $$f -p epochs $(WEIGHT_EPOCHS) -p out_dir runs/weights/$$f; \
 	  $(BIN)/colorseg export runs/weights/$$f/last.pt weights/colorizer-$$f.pt --metrics runs/weights/$$f/test_metrics.json; \
 	done
+	$(MAKE) weights-report
+
+# held-out numbers (test[64:320]), learning curves and grids of the shipped weights -> reports/weights.md, reports/figures/weights_*.png
+weights-report: install
+	mkdir -p $(REPORT_NB) reports/figures
+	CI=true $(BIN)/papermill nbs/33_weights_report.ipynb $(REPORT_NB)/33_weights_report.ipynb --cwd .
 
 DEMO_PORT ?= 8866
 
 # the interactive demo (nbs/41_demo.ipynb) as a local web app; checkpoints: runs/*/last.pt, or COLORSEG_DEMO_CKPTS='{"dual": "/abs/path/last.pt"}'
 demo: install
-	@echo "colorseg demo: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it; no checkpoint yet? run make train first)"
+	@echo "colorseg demo: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it; shipped weights from weights/, plus any runs/*/last.pt)"
 	$(BIN)/voila nbs/41_demo.ipynb --port=$(DEMO_PORT) --no-browser --Voila.ip=127.0.0.1
 
 train-munit: install
@@ -117,6 +125,15 @@ report: install
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json
+
+# The GPU check (nbs/24_gpucheck.ipynb): CUDA checks, GPU benchmarks and a 4-minute training run in one call of about
+# 8 minutes, into $(GPU_ROOT)/<date>-<card>/gpucheck.{json,md}. On a lent GPU machine nothing can be installed: use its
+# own Python there, e.g. make gpu-check GPU_PYTHON=python3 GPU_ROOT=$OUT. Extra flags: GPU_CHECK="--skip train,evaluate".
+GPU_PYTHON ?= $(BIN)/python
+GPU_ROOT ?= reports/gpu
+GPU_CHECK ?=
+gpu-check: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),install)
+	$(GPU_PYTHON) -m colorseg.gpucheck --root $(GPU_ROOT) $(GPU_CHECK)
 
 clean-runs:
 	rm -rf runs

@@ -19,7 +19,8 @@ from .train import Runtime, resolve_device, seed_everything
 __all__ = ['REFERENCE', 'GPU_PEAKS', 'COLORIZE_ABLATION', 'n_cores', 'cpu_model', 'peak_flops', 'machine_info',
            'reset_peak_memory', 'peak_memory_mb', 'current_memory_mb', 'measure', 'release_memory', 'ratio',
            'BenchRuntime', 'train_variants', 'random_batch', 'bench_train', 'random_colorizer', 'colorize_variants',
-           'bench_colorize', 'bench_skeleton', 'bench_data', 'format_report', 'run_bench', 'main', 'training_days']
+           'bench_colorize', 'bench_skeleton', 'bench_data', 'latest_gpu_check', 'gpu_summary', 'format_report',
+           'run_bench', 'main', 'render_report', 'training_days']
 
 # %% ../nbs/23_bench.ipynb #fd3654b0
 REFERENCE = {  # Tag2pix's generator + LFE, random weights, 2 CPU threads, fp32 eager (measured on this kind of machine)
@@ -281,7 +282,7 @@ def _model_call(cz, x, cvt, sk):
 def bench_colorize(preset: str,
                    fusions: tuple = FUSIONS,
                    size: int = 512,  # px
-                   batch: int = 4,  # images in the batched (networks-only) figure; 0: skip it
+                   batch: int | tuple = 4,  # images in the batched (networks-only) figure, or a tuple of batch sizes; 0: skip it
                    repeats: int = 3,
                    device: torch.device = torch.device("cpu"),
                    variants: dict | None = None,  # from colorize_variants
@@ -301,10 +302,11 @@ def bench_colorize(preset: str,
     rows = []
     e2e = measure({k: functools.partial(cz, lineart, tags) for k, cz in models.items()}, repeats, device)
     groups = [("end-to-end", 1, e2e)]
-    if batch:
-        xb, cb, sb = x1.expand(batch, -1, -1, -1).contiguous(), cvt1.expand(batch, -1).contiguous().to(device), sk1.expand(batch, -1, -1, -1).contiguous()
-        groups.append(("networks", batch, measure({k: functools.partial(_model_call, cz, xb, cb, sb) for k, cz in models.items()},
-                                                  max(1, repeats - 1), device)))
+    for b in ((batch,) if isinstance(batch, int) else batch):
+        if not b: continue
+        xb, cb, sb = x1.expand(b, -1, -1, -1).contiguous(), cvt1.expand(b, -1).contiguous().to(device), sk1.expand(b, -1, -1, -1).contiguous()
+        groups.append(("networks", b, measure({k: functools.partial(_model_call, cz, xb, cb, sb) for k, cz in models.items()},
+                                              max(1, repeats - 1), device)))
     for what, b, res in groups:
         base = res[("none", "fp32 eager")]["times"] if ("none", "fp32 eager") in res else None
         for (f, name), r in res.items():
@@ -364,6 +366,54 @@ def bench_data(synth_n: int = 16, synth_size: int = 256, prepare_n: int = 8, pre
         out["prepare"] = dict(skipped=f"bench_prepare failed: {type(e).__name__}: {e}")
     return out
 
+# %% ../nbs/23_bench.ipynb #457be645
+def latest_gpu_check(root: str | os.PathLike = "reports/gpu",  # folder of gpu-check runs (<date>-<card>/gpucheck.json)
+                    ) -> dict | None:  # the newest run's gpucheck.json plus its path, or None
+    "The newest `make gpu-check` result under `root` that ran on a GPU (by the date it records)."
+    found = []
+    for p in sorted(Path(root).glob("*/gpucheck.json")):
+        try: j = json.loads(p.read_text())
+        except (OSError, ValueError): continue   # a half-copied or foreign file is not a run
+        if j.get("mode") == "gpu": found.append((str(j.get("date", "")), str(p), j))   # a --dry or CPU run measured no GPU
+    if not found: return None
+    _, path, j = max(found, key=lambda t: t[:2])
+    return {**j, "path": path}
+
+def gpu_summary(gpu: dict | None) -> dict | None:
+    "What the benchmark report keeps of a gpu-check run: card, date, versions, headline figures and benchmark rows."
+    if not gpu: return None
+    st = gpu.get("stages", {})
+    rows = lambda *names: [r for n in names for r in (st.get(n) or {}).get("rows", [])]
+    return dict(path=gpu.get("path"), date=gpu.get("date"), card=gpu.get("card"), torch=gpu.get("torch"), cuda=gpu.get("cuda"),
+                mode=gpu.get("mode"), headline=gpu.get("headline", []), train=rows("bench_train"),
+                colorize=rows("bench_colorize", "bench_colorize_graphs", "bench_colorize_compile"))
+
+def _beside(cpu_rows: list, gpu_rows: list, key: tuple, value: str, extra: tuple = ()) -> list:
+    "Rows measured on both: the key columns, then the CPU and the GPU value (and batch) side by side."
+    cpu = {tuple(r.get(k) for k in key): r for r in cpu_rows}
+    out = []
+    for g in gpu_rows:
+        c = cpu.get(tuple(g.get(k) for k in key))
+        if c is not None:
+            out.append({**{k: g.get(k) for k in key}, "cpu_batch": c.get("batch"), f"cpu_{value}": c.get(value),
+                        "gpu_batch": g.get("batch"), f"gpu_{value}": g.get(value), **{f"gpu_{e}": g.get(e) for e in extra}})
+    return out
+
+def _gpu_section(res: dict) -> str:
+    "Markdown: the newest GPU run's headline figures and the rows it shares with this CPU run."
+    g = res["gpu"]
+    md = ["\n## GPU (from make gpu-check)\n\n",
+          f"{g['card']} · {g['date']} · torch {g['torch']}, CUDA {g['cuda']} · mode {g['mode']} · `{g['path']}` "
+          "(and the gpucheck.md beside it, with every figure).\n\n",
+          _md_table(g["headline"], ["figure", "value", "unit", "variant", "target", "met"])]
+    t = _beside(res.get("train", []), g["train"], ("preset", "fusion", "size", "variant"), "images_per_s", ("mfu",))
+    if t: md += ["\nTraining images/s, this CPU beside the GPU (same preset, fusion, size and variant):\n\n",
+                 _md_table(t, list(t[0]))]
+    c = _beside([r for r in res.get("colorize", []) if r["what"] == "end-to-end"], [r for r in g["colorize"] if r["what"] == "end-to-end"],
+                ("preset", "fusion", "size", "variant"), "latency_s_median")
+    if c: md += ["\nColorize latency end to end (one image), this CPU beside the GPU:\n\n", _md_table(c, list(c[0]))]
+    return "".join(md)
+
 # %% ../nbs/23_bench.ipynb #eea95e1f
 def _targets(colorize_rows: list) -> dict:
     "The issue's colorize target (dual <= 0.5x the time of none in fp32 eager, paper preset), checked on this run's numbers."
@@ -418,6 +468,7 @@ def format_report(res: dict) -> str:
            + f". Per row, `peak_increase_mb` is the peak during that variant's warm-up call above the memory in use before it "
              f"(`peak_mem_mb` in the JSON: the whole process's peak; {res['memory']['per_call_peak']}).\n"]
     if res.get("notes"): md += ["\n## Notes\n"] + [f"- {n}\n" for n in res["notes"]]
+    if res.get("gpu"): md += [_gpu_section(res)]
     return "".join(md)
 
 # %% ../nbs/23_bench.ipynb #615a9de5
@@ -482,6 +533,7 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
     res["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     res["elapsed_s"] = round(time.perf_counter() - t0, 1)
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    res["gpu"] = gpu_summary(latest_gpu_check(out.parent / "gpu"))   # reports/gpu beside reports/bench.json
     with atomic_write(out) as tmp: tmp.write_text(json.dumps(res, indent=1, default=str))
     with atomic_write(out.with_suffix(".md")) as tmp: tmp.write_text(format_report(res))
     log(f"wrote {out} and {out.with_suffix('.md')}")
@@ -489,16 +541,29 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
 
 # %% ../nbs/23_bench.ipynb #b76c410b
 def main(argv=None) -> int:
-    "`python -m colorseg.bench --out reports/bench.json [--quick] [--compile]`"
+    "`python -m colorseg.bench --out reports/bench.json [--quick] [--compile] [--render]`"
     ap = argparse.ArgumentParser(prog="python -m colorseg.bench", description=run_bench.__doc__)
     ap.add_argument("--out", default="reports/bench.json", help="JSON output; the Markdown summary is written beside it")
     ap.add_argument("--quick", action="store_true", help="tiny models at 64 px, one round (a smoke test)")
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile variants (slow to compile on a CPU)")
     ap.add_argument("--device", default="auto"); ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    ap.add_argument("--render", action="store_true", help="measure nothing: rewrite OUT's Markdown (and its GPU entry) from OUT and the newest reports/gpu run")
     a = ap.parse_args(argv)
+    if a.render: render_report(a.out); return 0
     run_bench(a.out, quick=a.quick, compile=a.compile, device=a.device, repeats=a.repeats, threads=a.threads)
     return 0
+
+def render_report(out: str | os.PathLike = "reports/bench.json") -> str:
+    "Attach the newest GPU run (in `gpu/` beside `out`) to an existing benchmark JSON and rewrite both it and its Markdown."
+    out = Path(out)
+    if not out.is_file(): raise FileNotFoundError(f"{out} does not exist: run `make bench` first, then --render")
+    res = json.loads(out.read_text())
+    res["gpu"] = gpu_summary(latest_gpu_check(out.parent / "gpu"))
+    md = format_report(res)
+    with atomic_write(out) as tmp: tmp.write_text(json.dumps(res, indent=1, default=str))
+    with atomic_write(out.with_suffix(".md")) as tmp: tmp.write_text(md)
+    return md
 
 # %% ../nbs/23_bench.ipynb #43862b1c
 import builtins

@@ -203,9 +203,13 @@ class PartPalette(nn.Module):
 
 def route_parts(logits:torch.Tensor, # (B, P, H, W) part scores
                 palette:torch.Tensor, # (B, P, 3) one colour per part
+                hard:bool=False, # each pixel takes exactly its most likely part's colour (gradients: straight-through the softmax)
                ) -> torch.Tensor:      # (B, 3, H, W)
-    "Each pixel's colour: its soft part assignment times the parts' colours."
-    return torch.einsum("bphw,bpc->bchw", logits.float().softmax(1), palette.float())
+    """Each pixel's colour: its part assignment times the parts' colours. Soft, a pixel unsure between iris, eye white and
+    skin gets a pale mix, and a 20-pixel iris is mostly such pixels; hard, it gets one part's true tag colour."""
+    p = logits.float().softmax(1)
+    if hard: p = F.one_hot(p.argmax(1), p.shape[1]).permute(0, 3, 1, 2).to(p) + p - p.detach()
+    return torch.einsum("bphw,bpc->bchw", p, palette.float())
 
 class GuideDecoder(nn.Module):
     "Tag2pix's guide decoder: H/8 features -> RGB at H via three stride-2 transposed convolutions."
@@ -313,7 +317,8 @@ class Generator(nn.Module):
         rgb = self.to_rgb(c)                                  # (B, 3, H, W), pre-tanh
         if self.n_parts:   # the routed flat colours; to_rgb becomes a residual for shading and lines
             out["parts"] = self.to_parts(c)                   # (B, P, H, W) logits
-            rgb = route_parts(out["parts"], self.palette(cvt)) + rgb.float()
+            out["palette"] = self.palette(cvt)                 # (B, P, 3) pre-tanh colour per part
+            rgb = route_parts(out["parts"], out["palette"], hard=True) + rgb.float()
         out["color"] = torch.tanh(rgb)                        # (B, 3, H, W)
         if self.dual: out["skeleton"] = torch.sigmoid(self.to_skel(s))   # (B, 1, H, W)
         return out

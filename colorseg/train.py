@@ -16,9 +16,9 @@ from .images import atomic_write, save_image
 
 # %% auto #0
 __all__ = ['RESUME_MAY_CHANGE', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime', 'dist_env',
-           'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step', 'EpochSampler',
-           'save_checkpoint', 'load_checkpoint', 'check_compatible', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate',
-           'fit']
+           'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step', 'distribute',
+           'EpochSampler', 'save_checkpoint', 'load_checkpoint', 'check_compatible', 'CSVLog', 'image_grid',
+           'plot_losses', 'evaluate', 'fit']
 
 # %% ../nbs/06_train.ipynb #c5cf35bb
 def resolve_device(name: str = "auto") -> torch.device:
@@ -128,6 +128,14 @@ def average_gradients_before_step(opt: torch.optim.Optimizer):
         i = 0
         for g in grads: g.copy_(flat[i:i + g.numel()].view_as(g)); i += g.numel()
     return opt.register_step_pre_hook(hook)
+
+def distribute(task):
+    "What `fit` does to a task under torchrun: global-batch batch norm, rank 0's weights on every rank, gradients averaged before each step."
+    for m in task.modules().values():
+        convert_batchnorm(m)
+        for t in list(m.parameters()) + list(m.buffers()): dist.broadcast(t.data, 0)
+    for o in task.optimizers().values(): average_gradients_before_step(o)
+    return task
 
 def _reduce_stats(stats: dict) -> dict:
     "Mean of each logged value over ranks (so rank 0 logs the global-batch loss)."
@@ -285,10 +293,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     seed_everything(seed)
     task = build_task(rt)
     if world > 1:
-        for m in task.modules().values():
-            convert_batchnorm(m)
-            for t in list(m.parameters()) + list(m.buffers()): dist.broadcast(t.data, 0)
-        for o in task.optimizers().values(): average_gradients_before_step(o)
+        distribute(task)
         progress = progress and main
     ckpt_path = run_dir / "last.pt"
     step, epoch, start = 0, 0, 0  # optimiser steps done; current epoch; batches of it done

@@ -1,5 +1,6 @@
 "The benchmark's quick mode end to end through its command line: both reports written with the expected keys (no timing assertions)."
 import json, subprocess, sys
+from colorseg.config import FUSIONS
 
 
 def test_bench_quick_writes_json_and_markdown(tmp_path):
@@ -10,7 +11,9 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
     assert {"machine", "settings", "reference", "train", "colorize", "stand_in", "targets", "skeleton", "data", "memory", "notes", "elapsed_s"} <= set(j)
     assert {"device", "cpu_model", "cpu_cores", "torch_threads", "torch", "python", "date", "peak_fp32_source"} <= set(j["machine"])
     assert j["settings"]["quick"] is True
-    assert {r["fusion"] for r in j["train"]} == {"none", "concat", "dual"}
+    assert {r["fusion"] for r in j["train"]} == set(FUSIONS)
+    recipe = [r for r in j["train"] if r["preset"] == "cpu"]   # the CPU recipe's row: parts, its L1 warm-up step
+    assert recipe and {r["fusion"] for r in recipe} == {"parts"}
     for row in j["train"]:
         assert {"preset", "variant", "images_per_s", "gflop_per_image", "mfu", "speedup_vs_fp32_eager", "peak_mem_mb", "load_1min"} <= set(row)
     assert {r["variant"] for r in j["train"]} >= {"fp32 eager", "channels_last"}

@@ -57,7 +57,7 @@ def test_generator_any_multiple_of_16(fusion, hw):
         out = g(lineart, cvt, skeleton, feat)
     assert {k: tuple(v.shape[1:]) for k, v in out.items()} == {
         "color": (3, *hw), "guide": (3, *hw), **({"skeleton": (1, *hw)} if fusion == "dual" else {}),
-        **({"parts": (15, *hw)} if fusion == "parts" else {})}
+        **({"parts": (15, *hw), "palette": (15, 3)} if fusion == "parts" else {})}
 
 
 def test_parts_routing_follows_the_palette():
@@ -75,6 +75,18 @@ def test_parts_routing_follows_the_palette():
     want = torch.tanh(10 * torch.tensor([0.1, -0.1, 0.05]))   # the palette's gain is 10
     assert torch.allclose(out[0].mean((1, 2)), want, atol=1e-5) and out[0].std((1, 2)).max() < 1e-5
     assert out[1].abs().max() < 1e-5   # without the tag, part 3 is mid grey
+
+
+def test_hard_routing_gives_exact_part_colours_and_trains_the_part_map():
+    "route_parts(hard=True): an unsure pixel still gets one part's exact colour, and the logits still get gradients."
+    from colorseg.models import route_parts
+    logits = torch.tensor([0.2, 0.1, 0.0]).view(1, 3, 1, 1).repeat(1, 1, 2, 2).requires_grad_()   # part 0 wins narrowly
+    palette = torch.tensor([[[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]])
+    soft, hard = route_parts(logits, palette), route_parts(logits, palette, hard=True)
+    assert soft[0, 0, 0, 0] < 0.5                                   # the soft mix is a pale blend
+    assert torch.allclose(hard[0, :, 0, 0], palette[0, 0], atol=1e-6)   # hard: part 0's colour
+    hard[:, 1].sum().backward()                                     # asking for more green ...
+    assert logits.grad[0, 1].sum() > 0 > logits.grad[0, 0].sum()     # ... raises part 1's score, lowers part 0's
 
 
 def test_generator_errors():
