@@ -11,12 +11,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from skimage.measure import label as _cc_label
 from skimage.morphology import skeletonize
-from skimage.segmentation import watershed
+from skimage.segmentation import expand_labels, watershed
 
 # %% auto #0
 __all__ = ['region_to_labels', 'labels_to_region', 'region_boundaries', 'align_to', 'harmonic_fill', 'region_edges',
-           'region_to_skeleton', 'danbooregion_skeleton', 'skeleton_to_region', 'adjusted_rand_index',
-           'boundary_f_score']
+           'region_to_skeleton', 'danbooregion_skeleton', 'skeleton_to_region', 'adjusted_rand_index', 'adapted_rand',
+           'boundary_f_score', 'regions_from_lineart']
 
 # %% ../nbs/01_regions.ipynb #0bc8f235
 def _check_region(region, name="region"):
@@ -327,6 +327,14 @@ def adjusted_rand_index(a: np.ndarray,  # integer label map
     expected, best = sa * sb / _pairs([n]), (sa + sb) / 2
     return 1.0 if best == expected else (both - expected) / (best - expected)
 
+def adapted_rand(pred: np.ndarray,  # integer label map (e.g. regions_from_lineart)
+                 gt: np.ndarray,  # integer label map of the same shape (ground-truth regions, labels >= 1)
+                ) -> float:
+    "1 - the adapted Rand error (SNEMI3D, `skimage.metrics.adapted_rand_error`): the F-score of pixel pairs in the same region."
+    from skimage.metrics import adapted_rand_error
+    if np.shape(pred) != np.shape(gt): raise ValueError(f"label maps differ in shape: {np.shape(pred)} vs {np.shape(gt)}")
+    return float(1 - adapted_rand_error(np.asarray(gt) + 1, np.asarray(pred) + 1, ignore_labels=())[0])
+
 def boundary_f_score(a: np.ndarray,  # integer label map (e.g. predicted)
                      b: np.ndarray,  # integer label map (e.g. ground truth), same shape
                      tol: float = 2,  # boundary pixels this close (Euclidean px) count as matched
@@ -339,3 +347,56 @@ def boundary_f_score(a: np.ndarray,  # integer label map (e.g. predicted)
     precision = (ndi.distance_transform_edt(~bb)[ba] <= tol).mean()
     recall = (ndi.distance_transform_edt(~ba)[bb] <= tol).mean()
     return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
+
+# %% ../nbs/01_regions.ipynb #544d06d2
+_SHIFTS = [((slice(1, None), slice(None)), (slice(None, -1), slice(None))), ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
+           ((slice(None), slice(1, None)), (slice(None), slice(None, -1))), ((slice(None), slice(None, -1)), (slice(None), slice(1, None)))]
+
+def _merge_slivers(fill: np.ndarray,  # int HxW: this round's fills 1..k (0 elsewhere)
+                   old: np.ndarray,  # int HxW: the regions of earlier (larger) balls (0 elsewhere)
+                   share: float,  # merge a fill when this share of its border touches one old region
+                  ) -> np.ndarray:  # fill with merged fills set to -(old label)
+    """A smaller ball also finds the corners a larger one could not reach. Such a sliver borders its region over
+    a long open edge, while a region behind a gap touches its neighbour only across the gap: merge by that share."""
+    nbr, edge = np.zeros_like(old), np.zeros(fill.shape, bool)
+    for a, b in _SHIFTS:   # each pixel's old neighbour (any one) and whether it is on its fill's border
+        nbr[a] = np.maximum(nbr[a], old[b]); edge[a] |= fill[a] != fill[b]
+    edge[0] |= True; edge[-1] |= True; edge[:, 0] |= True; edge[:, -1] |= True
+    edge &= fill > 0; touch = edge & (nbr > 0)
+    k = int(fill.max())
+    perim = np.bincount(fill[edge], minlength=k + 1)
+    pairs = sp.coo_matrix((np.ones(int(touch.sum())), (fill[touch], nbr[touch])), shape=(k + 1, int(old.max()) + 1)).tocsr()
+    best, most = np.asarray(pairs.argmax(1)).ravel(), np.asarray(pairs.max(1).todense()).ravel()
+    merge = most >= share * np.maximum(perim, 1); merge[0] = False
+    return np.where(merge[fill] & (fill > 0), -best[fill], fill)
+
+def regions_from_lineart(lineart: np.ndarray,  # uint8 HxW line art, 255 = paper, dark lines (any size)
+                         radii: tuple = (16, 8, 4, 2, 1),  # ball radii in px, largest first: gaps up to ~2x the radius close
+                         threshold: int = 200,  # pixels darker than this are lines
+                         min_area: int = 4,  # fills smaller than this (px) join a neighbour instead
+                         sliver_share: float = 0.25,  # a smaller ball's fill that shares this much of its border with one region joins it
+                        ) -> np.ndarray:  # int32 HxW labels 1..K
+    "Regions of a line drawing by multi-radius trapped-ball filling; line pixels and slivers join the nearest region."
+    la = np.asarray(lineart)
+    if la.ndim != 2 or la.dtype != np.uint8 or la.size == 0:
+        raise ValueError(f"regions_from_lineart needs uint8 HxW line art (255 = paper), got {la.dtype} {la.shape}; "
+                         "convert colour images with colorseg.images.as_gray, or use colorseg.lineart.extract_lineart")
+    if any(r <= 0 for r in radii) or list(radii) != sorted(radii, reverse=True):
+        raise ValueError(f"radii must be positive and decreasing, got {radii}")
+    paper = la >= threshold
+    labels, n = np.zeros(la.shape, np.int32), 0
+    for r in radii:
+        free = paper & (labels == 0)
+        cores, k = ndi.label(ndi.distance_transform_edt(free) > r)   # where the ball's centre fits
+        if k == 0: continue
+        fill = expand_labels(cores, r + 0.5); fill[~free] = 0        # the ball's reach, inside the free paper
+        keep = np.bincount(fill.ravel(), minlength=k + 1) >= min_area; keep[0] = False
+        fill = (np.cumsum(keep) * keep)[fill]                        # drop small fills, renumber 1..kept
+        if n: fill = _merge_slivers(fill, labels, sliver_share)        # corners of earlier regions rejoin them
+        labels[fill < 0] = -fill[fill < 0]
+        new = fill > 0
+        if new.any():
+            ids, fill_new = np.unique(fill[new], return_inverse=True)
+            labels[new] = fill_new.ravel() + 1 + n; n += len(ids)
+    if n == 0: return np.ones(la.shape, np.int32)                   # all line (or all too small): one region
+    return expand_labels(labels, max(la.shape)).astype(np.int32)    # lines and slivers: nearest region
