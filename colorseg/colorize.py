@@ -31,20 +31,11 @@ def pad_to_multiple(img: np.ndarray, m: int = 16, value: int = 255) -> tuple[np.
 
 # %% ../nbs/07_colorize.ipynb #bd56a0a0
 def skeleton_from_lineart(lineart: np.ndarray,  # uint8 HxW, 255 = paper
-                          threshold: int = 128,  # darker than this is line
-                          min_area: int = 16,  # smaller enclosed areas join their neighbours
+                          **kw,  # regions_from_lineart options (radii, threshold, min_area, sliver_share)
                          ) -> np.ndarray:
-    "Skeleton map (uint8 HxW) of the regions that the line art encloses."
-    from skimage.measure import label
-    from skimage.morphology import remove_small_objects
-    from skimage.segmentation import watershed
-    from colorseg.regions import labels_to_region, region_to_skeleton
-    paper = lineart >= threshold
-    lab = label(paper, connectivity=1)
-    lab = label(remove_small_objects(lab, max_size=min_area - 1) > 0, connectivity=1) if lab.max() else lab
-    if lab.max() == 0: lab = np.ones_like(lab)  # all line: one region
-    lab = watershed(lineart.astype(np.float32), markers=lab)  # assign line pixels to the nearest enclosed area
-    return region_to_skeleton(labels_to_region(lab.astype(np.int32)))
+    "Skeleton map (uint8 HxW) of the regions of the line art (trapped-ball filling, so gaps in the lines do not leak)."
+    from colorseg.regions import labels_to_region, region_to_skeleton, regions_from_lineart
+    return region_to_skeleton(labels_to_region(regions_from_lineart(lineart, **kw)))
 
 # %% ../nbs/07_colorize.ipynb #0d1c62c8
 @dataclass

@@ -135,6 +135,7 @@ class TrainConfig(FlatConfig):
     lambda_adv: float = 1.0  # weight of the adversarial terms (the paper: 1)
     lambda_part: float = 1000.0  # fusion='parts': weight of the part cross-entropy (needs part masks); on λ_rec's scale, or L1 drowns it
     lambda_palette: float = 100.0  # fusion='parts': L1 of each part's tag colour to the mean true colour of that part (every part counts alike, so eyes learn)
+    part_balance: float = 0.5  # fusion='parts': part cross-entropy weight ∝ (share + 2 %)^-part_balance (0 = plain CE; 1 = balanced: the 25-pixel eyes count most)
     warmup_steps: int = 0  # first steps are L1-only: no discriminator, no adversarial or classification terms
     gan_ramp_steps: int = 0  # after the warm-up, ramp the adversarial and classification weights linearly from 0 to full
     # bookkeeping
@@ -155,7 +156,7 @@ class TrainConfig(FlatConfig):
     AT_LEAST_1: ClassVar[tuple] = ("image_size", "batch_size", "n_val", "log_every")
     AT_LEAST_0: ClassVar[tuple] = ("n_train", "lfe_steps", "num_workers", "seg_epochs", "epochs", "max_steps", "ckpt_every",
                                    "lambda_rec", "guide_beta", "lambda_seg", "lambda_cit", "lambda_cvt", "lambda_adv", "lambda_part",
-                                   "lambda_palette",
+                                   "lambda_palette", "part_balance",
                                    "warmup_steps", "gan_ramp_steps", "print_every", "lr_half_life")
     POSITIVE: ClassVar[tuple] = ("lr_g", "lr_d")
     UNIT: ClassVar[tuple] = ("beta1", "beta2")

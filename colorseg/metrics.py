@@ -18,10 +18,10 @@ from .lfe import conv_bn_relu
 # %% auto #0
 __all__ = ['DELTA_E', 'MERGE_DISTINCT', 'MERGE_SAME', 'INCEPTION_FILE', 'INCEPTION_URL', 'FEATURE_NET_KIND', 'FID_CS_NOTE',
            'TABLE_COLUMNS', 'region_medians', 'region_inconsistency', 'region_adjacency', 'merge_stats', 'merge_rate',
-           'colour_contrast', 'colour_tags', 'nearest_named_colour', 'part_tag_hits', 'cvt_families',
-           'cvt_tag_accuracy', 'feature_stats', 'frechet_distance', 'fid_from_features', 'kid', 'inception_path',
-           'fid_inception_structure', 'load_inception', 'ColorFeatureNet', 'FeatureNetTask', 'feature_net_path',
-           'train_feature_net', 'load_feature_net', 'image_features', 'fid_kid', 'colorize_items',
+           'colour_contrast', 'segment_accuracy', 'colour_tags', 'nearest_named_colour', 'part_tag_hits',
+           'cvt_families', 'cvt_tag_accuracy', 'feature_stats', 'frechet_distance', 'fid_from_features', 'kid',
+           'inception_path', 'fid_inception_structure', 'load_inception', 'ColorFeatureNet', 'FeatureNetTask',
+           'feature_net_path', 'train_feature_net', 'load_feature_net', 'image_features', 'fid_kid', 'colorize_items',
            'evaluate_predictions', 'evaluate_checkpoint', 'metrics_table']
 
 # %% ../nbs/20_metrics.ipynb #12280f7e
@@ -117,6 +117,27 @@ def colour_contrast(img: np.ndarray,  # RGB uint8 HxWx3
     d = np.linalg.norm(med[:, None] - med[None], axis=-1)  # (K, K) ΔE76
     ww = w[:, None] * w[None]; np.fill_diagonal(ww, 0)
     return float((d * ww).sum() / ww.sum())
+
+# %% ../nbs/20_metrics.ipynb #7ac50714
+def segment_accuracy(pred: np.ndarray,  # RGB uint8 HxWx3, the colorization
+                     gt: np.ndarray,  # RGB uint8 HxWx3, the ground-truth colours
+                     labels: np.ndarray,  # int HxW ground-truth regions
+                     line_mask: np.ndarray | None = None,  # bool HxW, True on line pixels (excluded)
+                     threshold: float = 10.0,  # ΔE76 between the two medians up to which a region is right
+                     min_area: int = 1,  # regions with fewer visible pixels are not judged
+                    ) -> dict:
+    "dict(acc=share of regions right, pix_acc=share of pixels in regions right, n=regions judged) (after BasicPBC)."
+    if not (pred.shape == gt.shape and pred.shape[:2] == labels.shape):
+        raise ValueError(f"prediction {pred.shape}, ground truth {gt.shape} and labels {labels.shape} must share HxW")
+    keep = np.ones(labels.shape, bool) if line_mask is None else ~line_mask
+    ids, area = np.unique(labels[keep], return_counts=True)
+    judged = area >= min_area
+    if not judged.any(): return dict(acc=float("nan"), pix_acc=float("nan"), n=0)
+    ids, area = ids[judged], area[judged]
+    _, mp = region_medians(rgb2lab(pred), labels, keep & np.isin(labels, ids))
+    _, mg = region_medians(rgb2lab(gt), labels, keep & np.isin(labels, ids))
+    right = deltaE_cie76(mp, mg) <= threshold
+    return dict(acc=float(right.mean()), pix_acc=float((right * area).sum() / area.sum()), n=int(len(ids)))
 
 # %% ../nbs/20_metrics.ipynb #6a70f25b
 def colour_tags(tags: list) -> list:
@@ -445,7 +466,7 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
     from colorseg.tags import load_vocab
     if fid not in ("auto", "inception", "off"): raise ValueError(f"fid={fid!r}; choose 'auto', 'inception' or 'off'")
     vocab, nan = load_vocab(), float("nan")
-    rec, preds, gts, cvts = {k: [] for k in ("l1", "de", "de_gt", "de2000", "de2000_gt", "con", "con_gt")}, [], [], []
+    rec, preds, gts, cvts = {k: [] for k in ("l1", "de", "de_gt", "de2000", "de2000_gt", "con", "con_gt", "seg", "seg_pix")}, [], [], []
     merged = eligible = ph = pn = gh = gn = 0
     per_kind = {}  # colour kind (hair, eyes, shirt, ...) -> [pred hits, gt hits, judged]
     for i in tqdm(range(min(n, len(ds))), desc="score", disable=not progress):
@@ -457,6 +478,7 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
         for k, m in (("de", "de76"), ("de2000", "de2000")):
             rec[k].append(region_inconsistency(pred, labels, lines, m)); rec[k + "_gt"].append(region_inconsistency(gt, labels, lines, m))
         m_, e_ = merge_stats(pred, gt, labels, lines); merged += m_; eligible += e_
+        sa = segment_accuracy(pred, gt, labels, lines); rec["seg"].append(sa["acc"]); rec["seg_pix"].append(sa["pix_acc"])
         rec["con"].append(colour_contrast(pred, labels, lines)); rec["con_gt"].append(colour_contrast(gt, labels, lines))
         parts = it["parts"].numpy() if "parts" in it else None
         if parts is not None and (parts >= 0).all():
@@ -470,6 +492,7 @@ def evaluate_predictions(predict,  # (index, item, line art uint8, tags) -> RGB 
     res.update(n=len(preds), l1=_nanmean(rec["l1"]), region_de=_nanmean(rec["de"]), region_de_gt=_nanmean(rec["de_gt"]),
                region_de2000=_nanmean(rec["de2000"]), region_de2000_gt=_nanmean(rec["de2000_gt"]),
                merge_rate=merged / eligible if eligible else nan, merge_pairs=eligible,
+               segment_acc=_nanmean(rec["seg"]), segment_pix_acc=_nanmean(rec["seg_pix"]),
                contrast=_nanmean(rec["con"]), contrast_gt=_nanmean(rec["con_gt"]),
                tag_acc_parts=ph / pn if pn and tags else nan, tag_acc_parts_gt=gh / gn if gn else nan, tag_parts_n=pn if tags else 0)
     for k, (h, hg, m) in sorted(per_kind.items()):   # per part: tag_acc_hair, tag_acc_hair_gt, tag_n_hair, ...
@@ -531,7 +554,7 @@ def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt
                                 kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
 
 # %% ../nbs/20_metrics.ipynb #ad6f7c05
-TABLE_COLUMNS = {"region_de2000": "within-region ΔE00 ↓", "merge_rate": "merge rate ↓", "tag_acc_parts": "tag acc. (parts) ↑",
+TABLE_COLUMNS = {"region_de2000": "within-region ΔE00 ↓", "merge_rate": "merge rate ↓", "segment_acc": "segment acc. ↑", "tag_acc_parts": "tag acc. (parts) ↑",
                  "tag_acc_cls": "tag acc. (classifier) ↑", "contrast": "contrast ΔE76", "fid": "FID ↓", "kid": "KID ↓",
                  "fid_cs": "FID-cs ↓ (not comparable with published FID)", "kid_cs": "KID-cs ↓"}
 

@@ -16,7 +16,7 @@ from skimage.segmentation import expand_labels, watershed
 # %% auto #0
 __all__ = ['region_to_labels', 'labels_to_region', 'region_boundaries', 'align_to', 'harmonic_fill', 'region_edges',
            'region_to_skeleton', 'danbooregion_skeleton', 'skeleton_to_region', 'adjusted_rand_index', 'adapted_rand',
-           'boundary_f_score', 'regions_from_lineart']
+           'boundary_f_score', 'auto_radii', 'regions_from_lineart']
 
 # %% ../nbs/01_regions.ipynb #0bc8f235
 def _check_region(region, name="region"):
@@ -370,8 +370,13 @@ def _merge_slivers(fill: np.ndarray,  # int HxW: this round's fills 1..k (0 else
     merge = most >= share * np.maximum(perim, 1); merge[0] = False
     return np.where(merge[fill] & (fill > 0), -best[fill], fill)
 
+def auto_radii(shape: tuple) -> tuple:
+    "Ball radii for an image: powers of two from ~1/64 of its short side down to 1 (1024 px: 16..1; 128 px: 2, 1)."
+    top = max(0, int(np.floor(np.log2(max(min(shape[:2]), 1) / 64))))
+    return tuple(2 ** k for k in range(top, -1, -1))
+
 def regions_from_lineart(lineart: np.ndarray,  # uint8 HxW line art, 255 = paper, dark lines (any size)
-                         radii: tuple = (16, 8, 4, 2, 1),  # ball radii in px, largest first: gaps up to ~2x the radius close
+                         radii: tuple | None = None,  # ball radii in px, largest first (gaps up to ~2x close); None: auto_radii(shape)
                          threshold: int = 200,  # pixels darker than this are lines
                          min_area: int = 4,  # fills smaller than this (px) join a neighbour instead
                          sliver_share: float = 0.25,  # a smaller ball's fill that shares this much of its border with one region joins it
@@ -381,7 +386,8 @@ def regions_from_lineart(lineart: np.ndarray,  # uint8 HxW line art, 255 = paper
     if la.ndim != 2 or la.dtype != np.uint8 or la.size == 0:
         raise ValueError(f"regions_from_lineart needs uint8 HxW line art (255 = paper), got {la.dtype} {la.shape}; "
                          "convert colour images with colorseg.images.as_gray, or use colorseg.lineart.extract_lineart")
-    if any(r <= 0 for r in radii) or list(radii) != sorted(radii, reverse=True):
+    radii = auto_radii(la.shape) if radii is None else tuple(radii)
+    if not radii or any(r <= 0 for r in radii) or list(radii) != sorted(radii, reverse=True):
         raise ValueError(f"radii must be positive and decreasing, got {radii}")
     paper = la >= threshold
     labels, n = np.zeros(la.shape, np.int32), 0

@@ -46,11 +46,13 @@ def line_mask(lineart: torch.Tensor) -> torch.Tensor:
 
 def part_loss(logits: torch.Tensor,  # (B, P, H, W) part scores
               parts: torch.Tensor,  # (B, H, W) int64 part index per pixel
+              balance: float = 0.5,  # weight ∝ (share + 2 %)^-balance: 0 plain CE, 0.5 small parts ~5x, 1 ~25x
              ) -> torch.Tensor:
-    "Cross-entropy of the part map, each part weighted by 1/sqrt(its share of the batch + 2 %): small parts (eyes) count up to ~6x."
+    """Cross-entropy of the part map, each part weighted by (its share of the batch + 2 %)^-balance, so that small parts
+    (the eyes: ~25 of 16k pixels at 128 px) are not drowned by the background."""
     P = logits.shape[1]
     share = torch.bincount(parts.reshape(-1), minlength=P)[:P].float() / parts.numel()   # (P,)
-    w = torch.where(share > 0, (share + 0.02).rsqrt(), torch.zeros_like(share))
+    w = torch.where(share > 0, (share + 0.02) ** -balance, torch.zeros_like(share))
     return F.cross_entropy(logits.float(), parts, weight=w / w[share > 0].mean())
 
 def palette_loss(palette: torch.Tensor,  # (B, P, 3) pre-tanh colour per part (PartPalette)
@@ -147,7 +149,7 @@ class ColorizeTask:
             g_cls = cls_loss(d_gen, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else zero
         g_rec = rec_loss(out, y, c.guide_beta)
         g_seg = seg_loss(out, batch["skeleton"]) if c.fusion == "dual" else zero
-        g_part = part_loss(out["parts"], batch["parts"]) if c.fusion == "parts" else zero
+        g_part = part_loss(out["parts"], batch["parts"], c.part_balance) if c.fusion == "parts" else zero
         g_pal = palette_loss(out["palette"], y, batch["parts"], ~line_mask(batch["lineart"][:, 0])) if c.fusion == "parts" else zero
         g_loss = w * (c.lambda_adv * g_adv + g_cls) + c.lambda_rec * g_rec + c.lambda_seg * g_seg + c.lambda_part * g_part + c.lambda_palette * g_pal
         self.opt_g.zero_grad(set_to_none=True); g_loss.backward(); self.opt_g.step()
