@@ -68,12 +68,18 @@ def _colorize(a):
     if a.tags is None: raise ValueError("--tags is required for tag-based colorization (or give --reference REF.png for a MUNIT checkpoint)")
     if Path(a.lineart).is_dir():
         out = a.output or "colorized"
-        paths = colorize_folder(a.lineart, out, a.tags, a.ckpt, device=a.device)
-        print(f"wrote {len(paths)} images to {out}")
+        paths = colorize_folder(a.lineart, out, a.tags, a.ckpt, device=a.device, palette=a.palette, layers=a.layers)
+        print(f"wrote {len(paths)} images to {out}" + (f", their layers to {a.layers}/<name>/" if a.layers else ""))
     else:
         out = a.output or str(Path(a.lineart).with_suffix("")) + ".color.png"
-        save_image(colorize(a.lineart, a.tags, a.ckpt, device=a.device), out)
-        print(f"wrote {out}")
+        if a.layers:
+            from colorseg.layers import colorize_layers, save_layers
+            L = colorize_layers(a.lineart, a.tags, a.ckpt, palette=a.palette, device=a.device)
+            save_image(L["model"], out); save_layers(L, a.layers)
+            print(f"wrote {out} and {a.layers}/{{flat,lines,color,regions}}.png")
+        else:
+            save_image(colorize(a.lineart, a.tags, a.ckpt, device=a.device, palette=a.palette), out)
+            print(f"wrote {out}")
 
 def _regions(a):
     from colorseg.skeleton import regions_cli
@@ -139,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--ckpt", default=None, help="a run's last.pt or a weights file (default: the shipped weights/colorizer-parts.pt; "
                                                 "MUNIT needs one)")
     c.add_argument("-o", "--output", default=None, help="output image (or folder)")
+    c.add_argument("--palette", default=None, help='exact part colours, e.g. "hair=#d04a8b,eyes=#2266cc" (part-routing weights, the default)')
+    c.add_argument("--layers", default=None, metavar="DIR", help="also write flat.png, lines.png (RGBA), color.png and regions.png "
+                                                                   "into DIR (a folder of line art: DIR/<name>/)")
     c.add_argument("--device", default="cpu")
     c.set_defaults(fn=_colorize)
     r = sub.add_parser("regions", help="region map and skeleton map of an image, by the skeleton net")

@@ -18,8 +18,8 @@ from .train import load_checkpoint, resolve_device
 from .weights import default_weights, verify_weights
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'pad_to_multiple', 'skeleton_from_lineart', 'Colorizer', 'load_colorizer', 'colorize',
-           'colorize_folder']
+__all__ = ['IMAGE_SUFFIXES', 'pad_to_multiple', 'skeleton_from_lineart', 'parse_palette', 'palette_tensor', 'Colorizer',
+           'load_colorizer', 'colorize', 'colorize_folder']
 
 # %% ../nbs/07_colorize.ipynb #217ba65a
 def pad_to_multiple(img: np.ndarray, m: int = 16, value: int = 255) -> tuple[np.ndarray, tuple[int, int]]:
@@ -37,6 +37,37 @@ def skeleton_from_lineart(lineart: np.ndarray,  # uint8 HxW, 255 = paper
     from colorseg.regions import labels_to_region, region_to_skeleton, regions_from_lineart
     return region_to_skeleton(labels_to_region(regions_from_lineart(lineart, **kw)))
 
+# %% ../nbs/07_colorize.ipynb #7218636d
+def _hex_rgb(s: str, what: str) -> tuple:
+    h = s.strip().lstrip("#")
+    if len(h) != 6 or any(c not in "0123456789abcdefABCDEF" for c in h):
+        raise ValueError(f"{what}: {s!r} is not a colour; write it as #rrggbb, e.g. #d04a8b")
+    return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+
+def parse_palette(spec: str | dict | None,  # "hair=#d04a8b,eyes=#2266cc", or {part: "#rrggbb" | (r, g, b)}
+                 ) -> dict:  # {part name (colorseg.synth.PARTS): (r, g, b)}
+    "Exact part colours from a string or dict, with errors that name the bad part or colour."
+    from colorseg.synth import CVT_PART, PARTS
+    if not spec: return {}
+    items = spec.items() if isinstance(spec, dict) else [kv.split("=", 1) if "=" in kv else (kv, "") for kv in spec.split(",") if kv.strip()]
+    out = {}
+    for k, v in items:
+        k = k.strip(); part = CVT_PART.get(k, k)
+        if part not in PARTS:
+            raise ValueError(f"palette: unknown part {k!r}; choose from {', '.join(sorted(set(CVT_PART) | set(PARTS)))}")
+        rgb = _hex_rgb(v, f"palette {k}") if isinstance(v, str) else tuple(int(c) for c in v)
+        if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb): raise ValueError(f"palette {k}: {v!r} is not an RGB colour (0-255)")
+        out[part] = rgb
+    return out
+
+def palette_tensor(palette: dict,  # parse_palette output
+                  ) -> torch.Tensor:  # (1, P, 3) in [-1, 1], NaN for parts left to the tags
+    "The Generator's `palette_fix` for a parsed palette."
+    from colorseg.synth import PART_INDEX, PARTS
+    fix = torch.full((1, len(PARTS), 3), float("nan"))
+    for part, rgb in palette.items(): fix[0, PART_INDEX[part]] = torch.tensor(rgb, dtype=torch.float32) / 127.5 - 1
+    return fix
+
 # %% ../nbs/07_colorize.ipynb #0d1c62c8
 @dataclass
 class Colorizer:
@@ -49,8 +80,14 @@ class Colorizer:
     skeleton_net: torch.nn.Module | None = None  # concat trained on the skeleton net's predictions
 
     @torch.no_grad()
-    def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None) -> dict:
-        "Colour one line drawing: dict(color=RGB uint8, skeleton=uint8 or None)."
+    def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None,
+                 palette: str | dict | None = None,  # exact part colours (parse_palette), part-routing models only
+                ) -> dict:
+        "Colour one line drawing: dict(color=RGB uint8, skeleton=uint8 or None, parts=uint8 part index map (fusion='parts'))."
+        palette = parse_palette(palette)
+        if palette and self.cfg.fusion != "parts":
+            raise ValueError(f"palette: exact part colours need a part-routing model (fusion='parts'); {self.path} is "
+                             f"fusion={self.cfg.fusion!r}. Recolour its regions instead (colorseg.layers.recolor, or click them in the demo)")
         tags = parse_tags(tags) if isinstance(tags, str) else list(tags)
         _, cvt = load_vocab().encode(tags)
         g = as_gray(lineart)
@@ -64,8 +101,10 @@ class Colorizer:
         sk = None
         if self.cfg.fusion == "concat": sk = skeleton_to_tensor(pad_to_multiple(skeleton, value=0)[0])[None].to(self.device)
         feat = self.lfe.features(x) if self.lfe is not None else None
-        out = self.G(x, torch.from_numpy(cvt)[None].to(self.device), skeleton=sk, lfe_feat=feat)
+        fix = palette_tensor(palette).to(self.device) if palette else None
+        out = self.G(x, torch.from_numpy(cvt)[None].to(self.device), skeleton=sk, lfe_feat=feat, palette_fix=fix)
         res = {"color": to_image(out["color"][0])[:h, :w], "skeleton": skeleton}
+        if "parts" in out: res["parts"] = out["parts"][0, :, :h, :w].argmax(0).byte().cpu().numpy()
         if "skeleton" in out: res["skeleton"] = (out["skeleton"][0, 0, :h, :w].float().cpu().numpy() * 255).round().astype(np.uint8)
         return res
 
@@ -100,11 +139,12 @@ def colorize(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array
              tags: list | str,  # Danbooru tags, e.g. "red_hair blue_eyes white_shirt"
              checkpoint: str | os.PathLike | Colorizer | None = None,  # a run's last.pt, a loaded Colorizer, or None: the shipped default weights
              device: str = "cpu",
+             palette: str | dict | None = None,  # exact part colours, e.g. "hair=#d04a8b" (part-routing models)
             ) -> np.ndarray:
     "Colour line art with tags; returns RGB uint8 of the input's size."
     if isinstance(lineart, (str, os.PathLike)): lineart = read_image(lineart, "RGBA")
     model = checkpoint if isinstance(checkpoint, Colorizer) else _cached(checkpoint, device)
-    return model(lineart, tags)["color"]
+    return model(lineart, tags, palette=palette)["color"]
 
 def _cached(checkpoint, device) -> Colorizer:
     checkpoint = default_weights() if checkpoint is None else checkpoint
@@ -114,7 +154,10 @@ def _cached(checkpoint, device) -> Colorizer:
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
-def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list | str, checkpoint=None, device: str = "cpu", progress: bool = True) -> list:
+def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list | str, checkpoint=None, device: str = "cpu", progress: bool = True,
+                    palette: str | dict | None = None,  # exact part colours (part-routing models)
+                    layers: str | os.PathLike | None = None,  # also write each image's flat-colour layers into layers/<name>/
+                   ) -> list:
     "Colour every image in `src` into `out` (same names, .png); returns the written paths."
     from tqdm.auto import tqdm
     files = sorted(p for p in Path(src).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -123,5 +166,10 @@ def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list |
     written = []
     for f in tqdm(files, desc="colorize", disable=not progress):
         dst = Path(out) / (f.stem + ".png")
-        save_image(colorize(f, tags, model), dst); written.append(dst)
+        if layers:
+            from colorseg.layers import colorize_layers, save_layers
+            L = colorize_layers(f, tags, model, palette=palette); save_layers(L, Path(layers) / f.stem)
+            save_image(L["model"], dst)
+        else: save_image(colorize(f, tags, model, palette=palette), dst)
+        written.append(dst)
     return written

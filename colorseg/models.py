@@ -291,6 +291,7 @@ class Generator(nn.Module):
                 cvt:torch.Tensor, # [B, n_cvt] multi-hot colour-variant tags
                 skeleton:torch.Tensor|None=None, # [B, 1, H, W] in [0, 1]; required for fusion='concat', ignored otherwise
                 lfe_feat:torch.Tensor|None=None, # [B, lfe_dim, H/16, W/16] frozen LFE features; iff lfe_dim was set
+                palette_fix:torch.Tensor|None=None, # [B, P, 3] in [-1, 1] (fusion='parts'): a part's colour, fixed; NaN = from the tags
                ) -> dict:
         "dict(color=[B,3,H,W] in [-1,1], guide=[B,3,H,W] in [-1,1], skeleton=[B,1,H,W] in [0,1] (dual), parts=[B,P,H,W] logits (parts))."
         self._check(lineart, cvt, skeleton, lfe_feat)
@@ -318,6 +319,9 @@ class Generator(nn.Module):
         if self.n_parts:   # the routed flat colours; to_rgb becomes a residual for shading and lines
             out["parts"] = self.to_parts(c)                   # (B, P, H, W) logits
             out["palette"] = self.palette(cvt)                 # (B, P, 3) pre-tanh colour per part
+            if palette_fix is not None:                        # a user's exact colours replace the tags' for some parts
+                fix = palette_fix.to(out["palette"].device).float()
+                out["palette"] = torch.where(fix.isnan(), out["palette"], fix.clamp(-0.999, 0.999).atanh())
             rgb = route_parts(out["parts"], out["palette"], hard=True) + rgb.float()
         out["color"] = torch.tanh(rgb)                        # (B, 3, H, W)
         if self.dual: out["skeleton"] = torch.sigmoid(self.to_skel(s))   # (B, 1, H, W)
