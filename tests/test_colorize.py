@@ -44,3 +44,30 @@ def test_cli_errors_are_clear(tiny_run, tmp_path):
     assert r.returncode == 2 and "cannot decode" in r.stderr and str(bad) in r.stderr
     r = subprocess.run([CLI, "colorize", str(LINER), "--tags", "red_hair", "--ckpt", str(tmp_path / "none.pt")], capture_output=True, text=True)
     assert r.returncode == 2 and "none.pt does not exist" in r.stderr
+
+
+def test_cli_layers_and_palette_with_shipped_weights(tmp_path):
+    "--layers writes the four layers; --palette fixes a part's colour exactly in the flat layer; the folder form too."
+    from colorseg.images import save_image
+    from colorseg.synth import PART_INDEX, SPLITS, make_sample
+    s = make_sample(SPLITS["test"] + 7, 128)
+    src = tmp_path / "lines"; src.mkdir(); save_image(s.lineart, src / "girl.png")
+    r = subprocess.run([CLI, "colorize", str(src / "girl.png"), "--tags", "black_hair blue_eyes white_shirt", "--palette", "hair=#d04a8b",
+                        "--layers", str(tmp_path / "lay"), "-o", str(tmp_path / "girl.color.png")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    flat, lines = read_image(tmp_path / "lay" / "flat.png", "RGB"), read_image(tmp_path / "lay" / "lines.png", "RGBA")
+    assert read_image(tmp_path / "lay" / "regions.png").shape == (128, 128, 3) and read_image(tmp_path / "girl.color.png").shape == (128, 128, 3)
+    assert (lines[..., 3] == 255 - s.lineart).all()
+    hair = (s.parts == PART_INDEX["hair"]) & (s.lineart > 200)
+    exact = lambda m: (flat[m] == (0xd0, 0x4a, 0x8b)).all(1).mean()
+    # most hair pixels take the exact colour: those whose line-art region the model routes to hair (on this drawing a
+    # third of the hair shares a region with the background, which has no line between them); the shirt does not
+    assert exact(hair) > 0.5 and exact(s.parts == PART_INDEX["upper_garment"]) < 0.1, (exact(hair), exact(s.parts == PART_INDEX["upper_garment"]))
+    r = subprocess.run([CLI, "colorize", str(src), "--tags", "red_hair", "--layers", str(tmp_path / "many"), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "many" / "girl").iterdir()) == ["color.png", "flat.png", "lines.png", "regions.png"]
+    # a model without part routing cannot fix part colours: the error says what to do instead
+    r = subprocess.run([CLI, "colorize", str(src / "girl.png"), "--tags", "red_hair", "--palette", "hair=#d04a8b",
+                        "--ckpt", "weights/colorizer-none.pt", "-o", str(tmp_path / "x.png")], capture_output=True, text=True)
+    assert r.returncode == 2 and "part-routing" in r.stderr and "Traceback" not in r.stderr, r.stderr
