@@ -9,7 +9,7 @@ import numpy as np
 from skimage.color import lab2rgb, rgb2lab
 from .images import as_gray
 from .metrics import region_medians
-from .regions import skeleton_to_region
+from .regions import regions_from_lineart, skeleton_to_region
 
 # %% auto #0
 __all__ = ['REGION_SOURCES', 'snap_colors', 'snap_regions', 'SnapColorizer']
@@ -41,10 +41,9 @@ def snap_colors(rgb: np.ndarray,  # RGB uint8 HxWx3, the colorization
 def snap_regions(lineart: np.ndarray,  # uint8 line art (L, RGB or RGBA), 255 = paper
                  skeleton: np.ndarray | None = None,  # uint8 HxW predicted skeleton map; None: from the line art
                 ) -> np.ndarray:  # int32 HxW labels
-    "Regions for snapping: decoded from a skeleton map, or the areas the line art encloses."
-    from colorseg.colorize import skeleton_from_lineart
-    sk = skeleton if skeleton is not None else skeleton_from_lineart(as_gray(lineart))
-    return skeleton_to_region(sk)
+    "Regions for snapping: decoded from a skeleton map, or the line art's own regions (trapped-ball filling)."
+    if skeleton is not None: return skeleton_to_region(skeleton)
+    return regions_from_lineart(as_gray(lineart))
 
 # %% ../nbs/22_snap.ipynb #e373786e
 @dataclass
