@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import ipywidgets as w
 from PIL import Image
-from .colorize import load_colorizer
+from fastcore.basics import patch
+from .colorize import load_colorizer, parse_palette
+from .layers import LAYER_FILES, make_layers, recolor
 from .weights import weights_dir
 from .config import FUSIONS, TrainConfig
 from .images import as_gray, as_rgb, read_image, shared_data
@@ -176,12 +178,14 @@ def load_model(name: str, path: str | os.PathLike, device: str = "cpu"):
     "A column's model: `colorseg.munit.load_munit` for MUNIT columns, `load_colorizer` otherwise."
     return load_munit(path, device) if is_munit(name) else load_colorizer(path, device)
 
-def run_model(model, name: str, lineart: np.ndarray, tags: list, reference: np.ndarray | None = None) -> dict:
-    "Colour `lineart` with one column's model: dict(color=RGB uint8, skeleton=uint8 HxW or None)."
+def run_model(model, name: str, lineart: np.ndarray, tags: list, reference: np.ndarray | None = None,
+              palette: dict | None = None,  # exact part colours (part-routing models; parse_palette)
+             ) -> dict:
+    "Colour `lineart` with one column's model: dict(color=RGB uint8, skeleton=uint8 HxW or None[, parts])."
     if is_munit(name):
         if reference is None: raise ValueError("the MUNIT column needs a colour reference image: upload one")
         res = model(lineart, reference)
-    else: res = model(lineart, tags)
+    else: res = model(lineart, tags, palette=palette) if palette else model(lineart, tags)
     return res if isinstance(res, dict) else {"color": res, "skeleton": None}
 
 # %% ../nbs/40_widgets.ipynb #73c8b434
@@ -219,6 +223,7 @@ class DemoApp:
         self.lineart = self.reference = self.load_error = self.last_traceback = None
         self._selected, self._quiet = [], False
         self._build(size)
+        self._listen()
         self.load_source()
         if any(map(is_munit, self.checkpoints)): self._load_reference()
         if message: self._say(message, "error")
@@ -253,6 +258,7 @@ class DemoApp:
         self.button = w.Button(description="Colorize", button_style="primary", icon="paint-brush")
         self.show_skeleton = w.ToggleButton(description="skeleton overlay", icon="sitemap")
         self.show_regions = w.ToggleButton(description="regions overlay", icon="th")
+        self._build_layers()
         self.status = w.HTML()
         self.ref_upload = w.FileUpload(accept="image/*", multiple=False, description="upload reference")
         self.ref_preview = w.Image(format="png", layout=L(width="96px"))
@@ -266,7 +272,7 @@ class DemoApp:
         left = w.VBox([w.HBox([self.source, self.seed]), w.HBox([self.size, self.upload]), self.preview,
                        w.HTML("<b>colours</b> (colour-variant tags)"), *rows, self.cit_filter, self.cit, self.tag_line],
                       layout=L(width="640px"))
-        right = w.VBox([w.HBox([self.button, self.show_skeleton, self.show_regions]), self.status, self.ref_box,
+        right = w.VBox([w.HBox([self.button, self.show_skeleton, self.show_regions, self.show_layers]), self.layer_box, self.status, self.ref_box,
                         w.HBox([c.box for c in self.cols.values()], layout=L(flex_flow="row wrap"))], layout=L(flex="1"))
         self.ui = w.HBox([left, right])
         self.source.observe(self.load_source, "value"); self.size.observe(self.load_source, "value")
@@ -373,13 +379,15 @@ class DemoApp:
         try:
             if not self.checkpoints: raise DemoError(self.no_checkpoint_message())
             if self.lineart is None: raise DemoError(f"no line art to colorize: {self.load_error or 'choose a sample or upload a drawing'}")
-            tags = self.vocab.check(self.tags())
+            tags, palette = self.vocab.check(self.tags()), parse_palette(self.palette.value)
             self.results = {}
             for i, (name, path) in enumerate(self.checkpoints.items()):
                 self._say(f"colorizing with {name} ({i + 1}/{len(self.checkpoints)})…", "busy")
                 try:
                     if name not in self.models: self.models[name] = load_model(name, path, self.device)
-                    self.results[name] = run_model(self.models[name], name, self.lineart, tags, self.reference)
+                    fixed = palette if getattr(getattr(self.models[name], "cfg", None), "fusion", None) == "parts" else None
+                    self.results[name] = {**run_model(self.models[name], name, self.lineart, tags, self.reference, fixed),
+                                          "palette": fixed, "palette_ignored": bool(palette) and not fixed}
                 except Exception as e:
                     self.last_traceback = traceback.format_exc(); self.results[name] = {"error": _message(e)}
             self.used_tags = tags
@@ -396,6 +404,7 @@ class DemoApp:
         r = self.results.get(name)
         if r is None or "error" in r: return None
         img, sk = r["color"], r.get("skeleton")
+        if self.show_layers.value: img = self._layers(r)["color"]
         if sk is not None and self.show_regions.value: img = overlay_regions(img, self._labels(r))
         if sk is not None and self.show_skeleton.value: img = overlay_skeleton(img, sk)
         return img
@@ -410,12 +419,15 @@ class DemoApp:
             r, img = self.results.get(name), self.shown(name)
             col.image.layout.display = None if img is not None else "none"
             col.image.value = png_bytes(img) if img is not None else b""
-            col.download.value = download_link(r["color"], f"colorseg-{_slug(name)}.png") if img is not None else ""
+            col.download.value = self._downloads(name, r) if img is not None else ""
             if r is None: col.caption.value = "<i>press Colorize</i>"; continue
             if "error" in r: col.caption.value = f'<span style="color:#c62828">&#x26A0; {html.escape(r["error"], quote=False)}</span>'; continue
             sk, notes = r.get("skeleton"), ["colours from the reference image" if is_munit(name) else f"tags: {' '.join(self.used_tags) or '(none)'}"]
             if (self.show_skeleton.value or self.show_regions.value) and sk is None: notes.append("no skeleton: this model has no segmentation")
             if self.show_regions.value and sk is not None: notes.append(f"{int(self._labels(r).max())} regions")
+            if self.show_layers.value: notes.append(f"flat colours on {int(self._layers(r)['labels'].max())} line-art regions: click one to paint it")
+            if r.get("palette"): notes.append("exact colours: " + ", ".join(f"{k} {_hex(v)}" for k, v in r["palette"].items()))
+            if r.get("palette_ignored"): notes.append("exact colours need part routing (the parts weights); paint its regions instead")
             col.caption.value = f"<small>{html.escape('; '.join(notes))}</small>"
 
     @classmethod
@@ -429,3 +441,56 @@ class DemoApp:
         except ValueError as e:
             return cls({}, runs_dir, message=f"COLORSEG_DEMO_CKPTS is not usable ({e}); set it like {{\"dual\": \"/abs/path/runs/train/last.pt\"}}", **kw)
         return cls(ck, runs_dir, **kw)
+
+# %% ../nbs/40_widgets.ipynb #05191a39
+def _hex(rgb) -> str: return "#%02x%02x%02x" % tuple(int(c) for c in rgb)
+
+@patch
+def _build_layers(self: DemoApp):
+    "The flat-layer toggle, the exact-colour field, the paint colour and the click handlers' list."
+    L = w.Layout
+    self.show_layers = w.ToggleButton(description="flat layers", icon="clone")
+    self.palette = w.Text(placeholder="hair=#d04a8b, eyes=#2266cc", description="exact colours", layout=L(width="330px"))
+    self.paint = w.ColorPicker(value="#d04a8b", description="click paints", concise=False, layout=L(width="230px"))
+    for widget, cls in [(self.show_layers, "show-layers"), (self.palette, "palette"), (self.paint, "paint")]: widget.add_class("colorseg-" + cls)
+    self.layer_box = w.HBox([self.palette, self.paint])
+    self.show_layers.observe(self._render, "value")
+    self._events = []
+
+@patch
+def _layers(self: DemoApp, r: dict) -> dict:
+    "A result's flat-colour layers (colorseg.layers.make_layers), computed once; painting changes them in place."
+    if "layers" not in r: r["layers"] = make_layers(r["color"], self.lineart, parts=r.get("parts"), palette=r.get("palette") or None)
+    return r["layers"]
+
+@patch
+def _downloads(self: DemoApp, name: str, r: dict) -> str:
+    "Download links: the output, or with flat layers on, each layer."
+    if not self.show_layers.value: return download_link(r["color"], f"colorseg-{_slug(name)}.png")
+    L = self._layers(r)
+    return " ".join(download_link(L[k], f"colorseg-{_slug(name)}-{k}.png", k) for k in LAYER_FILES)
+
+@patch
+def paint_region(self: DemoApp, name: str,  # column
+                 x: int, y: int,  # pixel in the column's image
+                 rgb: tuple | None = None,  # colour; None: the paint picker's
+                ) -> int | None:
+    "Paint the region under (x, y) in a column's flat layer (flat layers on); returns its id, or None."
+    r = self.results.get(name)
+    if r is None or "error" in r: return None
+    if not self.show_layers.value: self._say("turn on 'flat layers' to paint regions", "info"); return None
+    L = self._layers(r); h, wd = L["labels"].shape
+    if not (0 <= x < wd and 0 <= y < h): return None
+    rid, rgb = int(L["labels"][y, x]), rgb or tuple(int(self.paint.value.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    recolor(L, rid, rgb); self._render()
+    self._say(f"{name}: painted region {rid} {_hex(rgb)}", "ok")
+    return rid
+
+@patch
+def _listen(self: DemoApp):
+    "Clicks on each column's image paint regions (ipyevents; without it in the page, the Python API still works)."
+    from ipyevents import Event
+    for name, col in self.cols.items():
+        ev = Event(source=col.image, watched_events=["click"])
+        ev.on_dom_event(lambda e, name=name: self.paint_region(name, int(e["dataX"]), int(e["dataY"])))
+        self._events.append(ev)

@@ -77,6 +77,8 @@ def test_demo_in_a_browser(demo_url, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.common.action_chains import ActionChains
+    decode = lambda href: np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split("base64,", 1)[1]))).convert("RGB"))
     url, log = demo_url
     ARTIFACTS.mkdir(exist_ok=True)
     css = lambda sel: browser.find_element(By.CSS_SELECTOR, sel)
@@ -105,14 +107,24 @@ def test_demo_in_a_browser(demo_url, browser):
             "const i = document.querySelector('img.colorseg-output-dual'); return i && i.complete && i.naturalWidth > 0 && i.offsetWidth > 0"))
         caption = css(".colorseg-caption-dual").text
         assert "blue_hair" in caption and "ponytail" in caption, caption
-        href = css("a.colorseg-download").get_attribute("href")
-        out = np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split("base64,", 1)[1]))))
+        out = decode(css("a.colorseg-download").get_attribute("href"))
         assert out.shape == (256, 256, 3) and out.std() > 1
         browser.save_screenshot(str(ARTIFACTS / "demo.png"))
         # overlays re-render in place
         css("button.colorseg-show-regions").click()
         wait.until(text_has(".colorseg-caption-dual", "regions"))
         browser.save_screenshot(str(ARTIFACTS / "demo-regions.png"))
+        css("button.colorseg-show-regions").click()
+        # flat layers: four downloads; a click on the image paints the region under it (ipyevents)
+        css("button.colorseg-show-layers").click()
+        wait.until(text_has(".colorseg-caption-dual", "line-art regions"))
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "a.colorseg-download")) == 4)
+        img = css("img.colorseg-output-dual")
+        ActionChains(browser).move_to_element_with_offset(img, -img.size["width"] // 2 + 6, -img.size["height"] // 2 + 6).click().perform()
+        wait.until(text_has(".colorseg-status", "painted region"))
+        wait.until(lambda d: any((decode(a.get_attribute("href")) == (0xd0, 0x4a, 0x8b)).all(-1).sum() > 100
+                                 for a in d.find_elements(By.CSS_SELECTOR, "a.colorseg-download") if a.get_attribute("download").endswith("-flat.png")))
+        browser.save_screenshot(str(ARTIFACTS / "demo-layers.png"))
         assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
     except Exception:
         browser.save_screenshot(str(ARTIFACTS / "demo-failure.png"))
