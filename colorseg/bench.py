@@ -19,8 +19,8 @@ from .train import Runtime, resolve_device, seed_everything
 __all__ = ['REFERENCE', 'GPU_PEAKS', 'COLORIZE_ABLATION', 'n_cores', 'cpu_model', 'peak_flops', 'machine_info',
            'reset_peak_memory', 'peak_memory_mb', 'current_memory_mb', 'measure', 'release_memory', 'ratio',
            'BenchRuntime', 'train_variants', 'random_batch', 'bench_train', 'random_colorizer', 'colorize_variants',
-           'bench_colorize', 'bench_skeleton', 'bench_data', 'latest_gpu_check', 'gpu_summary', 'format_report',
-           'run_bench', 'main', 'render_report', 'training_days']
+           'bench_colorize', 'bench_skeleton', 'bench_line_regions', 'bench_data', 'latest_gpu_check', 'gpu_summary',
+           'format_report', 'run_bench', 'main', 'render_report', 'training_days']
 
 # %% ../nbs/23_bench.ipynb #fd3654b0
 REFERENCE = {  # Tag2pix's generator + LFE, random weights, 2 CPU threads, fp32 eager (measured on this kind of machine)
@@ -339,6 +339,27 @@ def bench_skeleton(size: int = 1024,  # px
                 danbooregion_s_min=round(min(b), 4), danbooregion_s_median=round(statistics.median(b), 4),
                 speedup=round(ratio(b, a), 3), peak_increase_mb=max(res[k]["peak_increase_mb"] for k in res), load_1min=res["region_to_skeleton"]["load_1min"])
 
+def bench_line_regions(size: int = 1024,  # px: the synthetic drawing's size when the real one is missing
+                       repeats: int = 3,
+                       real: bool = True,  # DanbooRegion's X (1820x1024, highpass line art) from the shared data, if there
+                      ) -> dict:
+    "Milliseconds per megapixel of regions_from_lineart (trapped-ball filling) on real or synthetic line art."
+    from colorseg.regions import regions_from_lineart
+    la, what = None, f"synthetic line art {size} px"
+    if real:
+        try:
+            from colorseg.images import read_image, shared_data
+            from colorseg.lineart import extract_lineart
+            la, what = extract_lineart(read_image(shared_data("real", "danbooregion", "X.image.jpg"), "RGB")), "DanbooRegion X, highpass line art"
+        except FileNotFoundError: la = None
+    if la is None:
+        from colorseg.synth import make_sample
+        la = make_sample(1, size).lineart
+    t = measure({"fill": functools.partial(regions_from_lineart, la)}, repeats, warmup=0)["fill"]
+    mp = la.size / 1e6
+    return dict(what=what, height=la.shape[0], width=la.shape[1], ms_per_mp_min=round(min(t["times"]) * 1e3 / mp, 1),
+                ms_per_mp_median=round(statistics.median(t["times"]) * 1e3 / mp, 1), peak_increase_mb=t["peak_increase_mb"], load_1min=t["load_1min"])
+
 # %% ../nbs/23_bench.ipynb #32d01b36
 def bench_data(synth_n: int = 16, synth_size: int = 256, prepare_n: int = 8, prepare_size: int = 512,
                workers: int | None = None,  # prepare's worker processes (None: the cores)
@@ -459,6 +480,9 @@ def format_report(res: dict) -> str:
     sk = res["skeleton"]
     md += ["## Skeleton maps\n", "`speedup`: danbooregion_skeleton's time / region_to_skeleton's.\n\n",
            _md_table([sk], ["size", "steps", "region_to_skeleton_s_median", "danbooregion_s_median", "speedup", "peak_increase_mb", "load_1min"])]
+    if res.get("line_regions"):
+        md += ["## Regions of line art\n", "`colorseg.regions.regions_from_lineart` (multi-radius trapped-ball filling), whole image.\n\n",
+               _md_table([res["line_regions"]], ["what", "height", "width", "ms_per_mp_median", "ms_per_mp_min", "peak_increase_mb", "load_1min"])]
     d = res["data"]
     md += ["## Data\n", f"- synthetic samples ({d['synth']['size']} px, one process): {d['synth']['samples_per_s_median']} samples/s (median)\n",
            f"- prepare: " + (f"{d['prepare']['images_per_s_median']} images/s at {d['prepare']['size']} px with {d['prepare']['workers']} workers (median)\n"
@@ -521,6 +545,8 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
     # --- skeleton, data
     log("skeleton maps")
     res["skeleton"] = bench_skeleton(128 if quick else 1024, repeats, steps=32 if quick else 512)
+    log("line-art regions")
+    res["line_regions"] = bench_line_regions(128, repeats, real=False) if quick else bench_line_regions(repeats=repeats)
     log("data")
     res["data"] = bench_data(*((1, 64, 1, 64) if quick else (16, 256, 8, 512)), workers=0 if quick else None, repeats=repeats)
     if "skipped" in res["data"]["prepare"]: res["notes"].append(f"prepare: {res['data']['prepare']['skipped']}")

@@ -21,6 +21,7 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
         assert {"fusion", "variant", "what", "batch", "latency_s_median", "s_per_image", "speedup_vs_own_fp32_eager", "time_vs_none_fp32_eager"} <= set(row)
     assert {r["what"] for r in j["colorize"]} == {"end-to-end", "networks"}
     assert {"region_to_skeleton_s_median", "danbooregion_s_median", "speedup"} <= set(j["skeleton"])
+    assert j["line_regions"]["ms_per_mp_median"] > 0 and "## Regions of line art" in (tmp_path / "reports" / "bench.md").read_text()
     assert "samples_per_s_median" in j["data"]["synth"] and "prepare" in j["data"]
     md = (tmp_path / "reports" / "bench.md").read_text()
     for section in ("# colorseg benchmark", "## Training throughput", "## Colorize latency", "## Skeleton maps", "## Data", "## Memory"):
