@@ -83,7 +83,7 @@ def _colorize(a):
 
 def _regions(a):
     from colorseg.skeleton import regions_cli
-    region, skel = regions_cli(a.image, a.output, a.ckpt, a.device, tile=a.tile, overlap=a.overlap, scale=a.scale, tta=a.tta)
+    region, skel = regions_cli(a.image, a.output, a.ckpt, a.device, a.method, tile=a.tile, overlap=a.overlap, scale=a.scale, tta=a.tta)
     print(f"wrote {region} and {skel}")
 
 def _prepare(a):
@@ -150,10 +150,12 @@ def parser() -> argparse.ArgumentParser:
                                                                    "into DIR (a folder of line art: DIR/<name>/)")
     c.add_argument("--device", default="cpu")
     c.set_defaults(fn=_colorize)
-    r = sub.add_parser("regions", help="region map and skeleton map of an image, by the skeleton net")
+    r = sub.add_parser("regions", help="region map and skeleton map of line art or a colour illustration")
     r.add_argument("image", help="line art (line-art net) or an illustration (colour net)")
     r.add_argument("-o", "--output", default=None, help="region map to write (default <stem>.region.png beside the image)")
-    r.add_argument("--ckpt", default="runs/skeleton/last.pt", help="skeleton net checkpoint (make skeleton)")
+    r.add_argument("--method", choices=["auto", "fill", "net"], default="auto", help="auto/fill: line art + trapped-ball fill (best measured); "
+                   "net: a skeleton net + DanbooRegion's post-processing")
+    r.add_argument("--ckpt", default=None, help="skeleton net checkpoint for --method net (default: the shipped weights/skeleton-*.pt)")
     r.add_argument("--device", default="cpu"); r.add_argument("--tile", type=int, default=512); r.add_argument("--overlap", type=int, default=64)
     r.add_argument("--scale", type=float, default=1.0, help="run the net on the image resized by this")
     r.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")

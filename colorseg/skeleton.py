@@ -18,16 +18,16 @@ from .config import ConfigError, FlatConfig
 from .images import as_gray, as_rgb, read_image, save_image, skeleton_to_tensor, to_tensor
 from .lfe import freeze
 from .regions import (adjusted_rand_index, align_to, boundary_f_score, labels_to_region, region_to_labels,
-                              region_to_skeleton, skeleton_to_region)
+                              region_to_skeleton, skeleton_regions, skeleton_to_region, adapted_rand)
 from .train import Runtime, fit, load_checkpoint, resolve_device
 
 # %% auto #0
 __all__ = ['INPUT_CHANNELS', 'SKELETON_PRESETS', 'SKELETON_INPUTS', 'SKELETON_CHOICES', 'PAIR_IMAGE_SUFFIXES', 'SKELETON_KIND',
-           'conv_block', 'split_octave', 'SkeletonUNet', 'SkeletonCritic', 'build_skeleton_net',
-           'build_skeleton_critic', 'SkeletonConfig', 'find_pairs', 'load_pair', 'write_crop_pairs', 'RegionPairs',
-           'skeleton_dataset', 'random_crop_flip_rot', 'region_scores', 'SkeletonTask', 'train_skeleton',
-           'load_skeleton_net', 'predict_skeleton', 'predict_regions', 'score_pair', 'regions_cli', 'SkeletonFn',
-           'skeleton_fn_from']
+           'SKELETON_WEIGHTS', 'REGION_METHODS', 'conv_block', 'split_octave', 'SkeletonUNet', 'SkeletonCritic',
+           'build_skeleton_net', 'build_skeleton_critic', 'SkeletonConfig', 'find_pairs', 'load_pair',
+           'write_crop_pairs', 'RegionPairs', 'skeleton_dataset', 'random_crop_flip_rot', 'region_scores',
+           'SkeletonTask', 'train_skeleton', 'image_kind', 'default_skeleton', 'load_skeleton_net', 'predict_skeleton',
+           'predict_regions', 'score_pair', 'image_regions', 'regions_cli', 'SkeletonFn', 'skeleton_fn_from']
 
 # %% ../nbs/09_skeleton.ipynb #7c3782cd
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -407,6 +407,26 @@ def train_skeleton(cfg: SkeletonConfig) -> tuple[Path, dict]:
                         ckpt_every=cfg.ckpt_every, log_every=cfg.log_every, num_workers=cfg.num_workers,
                         progress=cfg.progress)
 
+# %% ../nbs/09_skeleton.ipynb #24b28092
+SKELETON_WEIGHTS = {"lineart": "skeleton-lineart.pt", "color": "skeleton-color.pt"}  # shipped nets in weights/ by input kind
+
+def image_kind(img: np.ndarray,  # uint8 image (L, RGB or RGBA)
+              ) -> str:  # "color" | "lineart"
+    "'color' for an illustration whose pixels carry colour, 'lineart' for grey drawings (transparent pixels ignored)."
+    a = np.asarray(img)
+    if a.ndim == 2 or a.shape[-1] < 3: return "lineart"
+    rgb = a[..., :3].astype(np.int16)
+    if a.shape[-1] == 4 and (a[..., 3] > 0).any(): rgb = rgb[a[..., 3] > 0]
+    return "color" if (rgb.max(-1) - rgb.min(-1)).mean() > 8 else "lineart"
+
+def default_skeleton(img_or_kind) -> Path:
+    "The shipped skeleton net for an image (or a kind: 'lineart' | 'color'), checked against weights/MANIFEST.json."
+    from colorseg.weights import default_weights, verify_weights
+    kind = img_or_kind if isinstance(img_or_kind, str) else image_kind(img_or_kind)
+    if kind not in SKELETON_WEIGHTS: raise ValueError(f"kind={kind!r}; choose one of {list(SKELETON_WEIGHTS)}")
+    p = default_weights(SKELETON_WEIGHTS[kind]); verify_weights(p)
+    return p
+
 # %% ../nbs/09_skeleton.ipynb #a75eba72
 def load_skeleton_net(path: str | os.PathLike,  # a skeleton run's last.pt
                       device: str = "cpu",
@@ -480,7 +500,7 @@ def _tta(net, x, tile, overlap) -> torch.Tensor:
 
 @torch.no_grad()
 def predict_skeleton(img: np.ndarray,  # uint8 image: line art (L/RGB/RGBA) for a line-art net, an illustration for a colour net
-                     net_or_path,  # a SkeletonUNet or the path of a skeleton run's last.pt
+                     net_or_path=None,  # a SkeletonUNet, a skeleton run's last.pt, or None: the shipped net for the image's kind
                      tile: int = 512,  # larger images are processed in tiles of this size (a multiple of the net's)
                      overlap: int = 64,  # overlap of neighbouring tiles (px), blended
                      scale: float = 1.0,  # run the net on the image resized by this
@@ -488,7 +508,7 @@ def predict_skeleton(img: np.ndarray,  # uint8 image: line art (L/RGB/RGBA) for 
                      device: str = "cpu",  # where to load a net given by path
                     ) -> np.ndarray:  # uint8 HxW skeleton map of the image's size
     "Skeleton map of an image of any size."
-    net = _resolve_net(net_or_path, device)
+    net = _resolve_net(default_skeleton(img) if net_or_path is None else net_or_path, device)
     if tile % net.multiple or tile < net.multiple:
         raise ValueError(f"tile={tile} must be a multiple of {net.multiple} (the net pools {int(math.log2(net.multiple))} times)")
     if not 0 <= overlap < tile // 2: raise ValueError(f"overlap={overlap} must be in [0, tile/2) = [0, {tile // 2})")
@@ -503,12 +523,15 @@ def predict_skeleton(img: np.ndarray,  # uint8 image: line art (L/RGB/RGBA) for 
     return _to_uint8(y)[0]
 
 def predict_regions(img: np.ndarray,  # as for predict_skeleton
-                    net_or_path,  # a SkeletonUNet or a checkpoint path
-                    threshold: int = 100,  # skeleton_to_region's marker threshold (DanbooRegion's)
+                    net_or_path=None,  # a SkeletonUNet, a checkpoint path, or None: the shipped net for the image's kind
+                    post: bool = True,  # DanbooRegion's post-processing (colorseg.regions.skeleton_regions); False: threshold + watershed
+                    threshold: int = 100,  # post=False: skeleton_to_region's marker threshold (DanbooRegion's)
                     **kw,  # predict_skeleton's options (tile, overlap, scale, tta, device)
                    ) -> np.ndarray:  # int32 HxW labels
-    "Regions of an image: `skeleton_to_region(predict_skeleton(img, ...))`."
-    return skeleton_to_region(predict_skeleton(img, net_or_path, **kw), threshold=threshold)
+    "Regions of an image from its predicted skeleton map."
+    sk = predict_skeleton(img, net_or_path, **kw)
+    if not post: return skeleton_to_region(sk, threshold=threshold)
+    return skeleton_regions(sk, image=as_rgb(img) if image_kind(img) == "color" else None)
 
 # %% ../nbs/09_skeleton.ipynb #fc8ddefb
 _TRUTH: dict = {}
@@ -534,26 +557,49 @@ def score_pair(image: str | os.PathLike,  # an illustration X.image.*
     net = _resolve_net(net_or_path, kw.pop("device", "cpu"))
     rgb, labels, gt = _pair_truth(Path(image), Path(region))
     sk = predict_skeleton(extract_lineart(rgb, lineart) if net.input == "lineart" else rgb, net, **kw)
-    pred = skeleton_to_region(sk)
+    pred, post = skeleton_to_region(sk), skeleton_regions(sk, image=rgb if net.input == "color" else None)
     return dict(ari=adjusted_rand_index(pred, labels), bf=boundary_f_score(pred, labels), gt_ari=gt["ari"], gt_bf=gt["bf"],
-                regions=int(labels.max()), pred_regions=int(pred.max()))
+                regions=int(labels.max()), pred_regions=int(pred.max()), arand=adapted_rand(pred, labels),
+                post_ari=adjusted_rand_index(post, labels), post_arand=adapted_rand(post, labels), post_regions=int(post.max()))
+
+# %% ../nbs/09_skeleton.ipynb #4ad71556
+REGION_METHODS = ("auto", "fill", "net")  # auto = fill for both kinds (measured on X, table above)
+
+def image_regions(img: np.ndarray,  # uint8 line art or colour illustration (L, RGB or RGBA)
+                  method: str = "auto",  # auto | fill (line art + trapped-ball fill) | net (shipped skeleton net + post-processing)
+                  lineart: str = "highpass",  # fill on a colour image: colorseg.lineart.extract_lineart's method
+                  **kw,  # method net: predict_skeleton's options
+                 ) -> np.ndarray:  # int32 HxW labels
+    "Regions of a line drawing or a colour illustration by the method measured best (see the table)."
+    from colorseg.lineart import extract_lineart
+    from colorseg.regions import regions_from_lineart
+    if method not in REGION_METHODS: raise ValueError(f"method={method!r}; choose one of {REGION_METHODS}")
+    if method == "net": return predict_regions(img, None, **kw)
+    kind = image_kind(img)
+    return regions_from_lineart(extract_lineart(as_rgb(img), lineart) if kind == "color" else as_gray(img))
 
 # %% ../nbs/09_skeleton.ipynb #4e3f0ee7
-def regions_cli(image: str | os.PathLike,  # an image file (line art for a line-art net, an illustration for a colour net)
+def regions_cli(image: str | os.PathLike,  # an image file (line art, or a colour illustration)
                 out: str | os.PathLike | None = None,  # region map to write; default <stem>.region.png beside the image
-                ckpt: str | os.PathLike = "runs/skeleton/last.pt",  # the skeleton net
+                ckpt: str | os.PathLike | None = None,  # a skeleton net (method 'net'); None: the shipped one for the image's kind
                 device: str = "cpu",
-                **kw,  # predict_skeleton's options (tile, overlap, scale, tta)
+                method: str = "auto",  # auto | fill | net (see image_regions)
+                **kw,  # predict_skeleton's options (tile, overlap, scale, tta), method 'net'
                ) -> tuple[Path, Path]:
     "Write the region map and the skeleton map of an image; returns their paths."
     image = Path(image)
     stem = image.stem[: -len(".image")] if image.stem.endswith(".image") else image.stem
     out = Path(out) if out is not None else image.with_name(f"{stem}.region.png")
-    net = load_skeleton_net(ckpt, device)
     img = read_image(image, "RGB")
-    sk = predict_skeleton(img, net, **kw)
+    if ckpt is not None and method == "auto": method = "net"   # a net given: use it
+    if method == "net":
+        sk = predict_skeleton(img, load_skeleton_net(ckpt, device) if ckpt is not None else None, device=device, **kw)
+        labels = skeleton_regions(sk, image=img if image_kind(img) == "color" else None)
+    else:
+        labels = image_regions(img, method)
+        sk = region_to_skeleton(labels_to_region(labels))
     skel_path = out.with_name(f"{stem}.skeleton.png")
-    save_image(labels_to_region(skeleton_to_region(sk)), out); save_image(sk, skel_path)
+    save_image(labels_to_region(labels), out); save_image(sk, skel_path)
     return out, skel_path
 
 # %% ../nbs/09_skeleton.ipynb #e32e058d
