@@ -11,7 +11,7 @@ export CI_JOBS ?= 2
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
-	@echo "make weights - retrain the shipped weights/ (CPU recipe: parts, none, concat, dual; ~70 min on 2 cores)"
+	@echo "make weights - retrain the shipped weights/ (CPU recipe: parts, none, concat, dual; skeleton nets; ~100 min on 2 cores)"
 	@echo "make skeleton-weights - retrain the shipped skeleton nets weights/skeleton-{lineart,color}.pt (part of make weights)"
 	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
