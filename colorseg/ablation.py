@@ -11,23 +11,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .config import FUSIONS, ConfigError, FlatConfig, TrainConfig
+from .config import FUSIONS, SKELETON_SOURCES, ColorizeConfig, ConfigError, FlatConfig
 from .images import atomic_write, to_image
-from .metrics import TABLE_COLUMNS, evaluate_checkpoint
+from .evaluate import evaluate_checkpoint, evaluate_predictions, item_skeleton
+from .families import load_run, run_id
+from .munit_train import MUNIT_FUSIONS, MunitConfig
 
 # %% auto #0
-__all__ = ['ABLATION_FUSIONS', 'MUNIT_FUSIONS', 'FID_MODES', 'SKELETON_INPUTS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG',
-           'ID_COLUMNS', 'TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'parse_list', 'AblationConfig',
-           'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps', 'checkpoint_step',
-           'read_results', 'write_results', 'upsert', 'posts_for', 'run_state', 'plan_table', 'colorizer_predict',
-           'evaluate_model', 'resolve_feature_net', 'run_ablation', 't_interval', 'summarize', 'paired_difference',
-           'fmt_ci', 'results_table', 'paired_text']
+__all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'parse_list',
+           'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps',
+           'checkpoint_step', 'read_results', 'write_results', 'upsert', 'posts_for', 'run_state', 'plan_table',
+           'colorizer_predict', 'resolve_feature_net', 'run_ablation']
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
-MUNIT_FUSIONS = ("none", "concat")  # MUNIT has no dual branch
 FID_MODES = ("auto", "inception", "off")
-SKELETON_INPUTS = ("lineart", "gt")
+TEST_SKELETONS = ("model", *SKELETON_SOURCES)  # concat's skeleton at test time: the model's own (as a user gets it) or a given source
 
 def parse_list(s, kind=str, name: str = "value") -> list:
     "A comma-separated string (or a list) as a list of `kind`; '' is the empty list."
@@ -41,9 +40,9 @@ class AblationConfig(FlatConfig):
     # what to run
     fusions: str = "none,concat,dual"  # Tag2pix fusions to train (comma-separated)
     seeds: str = "0,1,2"  # one run per fusion and seed (>= 2 seeds for an interval)
-    lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = TrainConfig's 0.9); e.g. '0.3,0.9,3'
+    lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = ColorizeConfig's 0.9); e.g. '0.3,0.9,3'
     munit: str = ""  # MUNIT fusions to add (none, concat), trained with the same budget ('' = no MUNIT)
-    # training budget (passed to every TrainConfig)
+    # training budget (passed to every ColorizeConfig / MunitConfig)
     preset: str = "tiny"
     data: str = "synth"  # "synth" or a prepared folder with index.csv
     image_size: int = 64
@@ -60,7 +59,7 @@ class AblationConfig(FlatConfig):
     # evaluation
     test_split: str = "test"  # fixed test split (synthetic: seeds disjoint from training)
     n_test: int = 64  # first n items of the split
-    concat_skeleton: str = "lineart"  # concat's input skeleton at test time: lineart (as a user has it) | gt
+    skeleton_source: str = "model"  # concat's skeleton at test time: model (the model's own, as a user gets it) | gt | net | lineart
     fid: str = "auto"  # auto: Inception FID when its weights file exists | inception: require it | off
     feature_net: str = ""  # FID-cs feature net: '' = train one under root; a last.pt path; 'off'
     feature_net_steps: int = 200
@@ -74,7 +73,7 @@ class AblationConfig(FlatConfig):
     threads: int = 0  # torch CPU threads (0 = torch's default)
     progress: bool = True  # a progress bar over runs
 
-    CHOICES: ClassVar[dict] = dict(fid=FID_MODES, concat_skeleton=SKELETON_INPUTS)
+    CHOICES: ClassVar[dict] = dict(fid=FID_MODES, skeleton_source=TEST_SKELETONS)
     LISTS: ClassVar[tuple] = ("fusions", "seeds", "lambda_segs", "munit", "snap")  # comma-separated; lists and numbers accepted too
     AT_LEAST_1: ClassVar[tuple] = ("n_test", "feature_net_steps", "feature_net_n_train")
     AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads")
@@ -98,7 +97,7 @@ class AblationConfig(FlatConfig):
         if any(v < 0 for v in self.lambda_seg_list): raise ConfigError(f"AblationConfig.lambda_segs={self.lambda_segs!r}: values must be >= 0")
         if self.lambda_seg_list and "dual" not in self.fusion_list: raise ConfigError("AblationConfig.lambda_segs sweeps the dual branch's weight; add 'dual' to fusions or set lambda_segs=''")
         if self.n_test < 2 and (self.fid != "off" or self.feature_net != "off"): raise ConfigError("AblationConfig.n_test must be >= 2 for FID/KID (or set fid='off' and feature_net='off')")
-        try: self.train_config(RunSpec("tag2pix", self.fusion_list[0], s[0]))  # the budget fields must make a valid TrainConfig
+        try: self.train_config(RunSpec("colorizer", self.fusion_list[0], s[0]))  # the budget fields must make a valid ColorizeConfig
         except ConfigError as e: raise ConfigError(f"{e} (from the AblationConfig field of the same name)") from None
 
     fusion_list = property(lambda self: parse_list(self.fusions, str, "fusions"))
@@ -108,33 +107,32 @@ class AblationConfig(FlatConfig):
     snap_list = property(lambda self: parse_list(self.snap, str, "snap"))
 
     def train_config(self, spec: "RunSpec"):
-        "The TrainConfig (or MunitConfig) of one planned run."
+        "The ColorizeConfig (or MunitConfig) of one planned run."
         common = dict(preset=self.preset, data=self.data, image_size=self.image_size, n_train=self.n_train, n_val=self.n_val,
                       batch_size=self.batch_size, max_steps=self.max_steps, seed=spec.seed, device=self.device,
                       out_dir=str(Path(self.root) / spec.name), resume=True, ckpt_every=self.ckpt_every,
                       num_workers=self.num_workers, progress=False)
         if spec.family == "munit":
-            from colorseg.munit import MunitConfig
             return MunitConfig(fusion=spec.fusion, epochs=self.seg_epochs + self.epochs, **common)
         extra = {} if spec.lambda_seg is None else {"lambda_seg": spec.lambda_seg}
-        return TrainConfig(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
+        return ColorizeConfig(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
                            lfe_path=self.lfe_path, **extra, **common)
 
 # %% ../nbs/11a_ablation.ipynb #3ba7887d
 METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat"}
-DEFAULT_LAMBDA_SEG = TrainConfig().lambda_seg
+DEFAULT_LAMBDA_SEG = ColorizeConfig().lambda_seg
 
 @dataclass(frozen=True)
 class RunSpec:
     "One planned training run."
-    family: str  # tag2pix | munit
+    family: str  # colorizer | munit (colorseg.families)
     fusion: str
     seed: int
-    lambda_seg: float | None = None  # dual only; None = TrainConfig's default
+    lambda_seg: float | None = None  # dual only; None = ColorizeConfig's default
 
     @property
     def method(self) -> str:
-        if self.family == "munit": return f"munit-{self.fusion}"
+        if self.family == "munit": return run_id("munit", {"fusion": self.fusion})
         return self.fusion if self.lambda_seg is None else f"{self.fusion}-ls{self.lambda_seg:g}"
     @property
     def name(self) -> str: return f"{self.method}-s{self.seed}"
@@ -153,7 +151,7 @@ def plan_runs(cfg: AblationConfig) -> list:
     out = []
     for s in cfg.seed_list:
         for f in cfg.fusion_list:
-            out += [RunSpec("tag2pix", f, s, l) for l in (lams if f == "dual" else [None])]
+            out += [RunSpec("colorizer", f, s, l) for l in (lams if f == "dual" else [None])]
         out += [RunSpec("munit", f, s) for f in cfg.munit_list]
     return out
 
@@ -206,7 +204,7 @@ def upsert(df: pd.DataFrame, row: dict) -> pd.DataFrame:
 # %% ../nbs/11a_ablation.ipynb #deb386d7
 def posts_for(cfg: AblationConfig, spec: RunSpec) -> list:
     "The post-processes a run is scored with: '' (the raw output) and 'snap' when asked for."
-    return [""] + (["snap"] if spec.family == "tag2pix" and spec.fusion in cfg.snap_list else [])
+    return [""] + (["snap"] if spec.family == "colorizer" and spec.fusion in cfg.snap_list else [])
 
 def _row_ok(df, run, post, step, cfg):
     if not len(df): return False
@@ -232,69 +230,46 @@ def plan_table(cfg: AblationConfig) -> pd.DataFrame:
                          state=st["state"], score=",".join(p or "raw" for p in st["missing"])))
     return pd.DataFrame(rows)
 
-# %% ../nbs/11a_ablation.ipynb #88d83a8d
-def colorizer_predict(model, skeleton: str = "lineart"):
-    "A `predict` for evaluate_model from a Colorizer-like model (concat gets the line art's or the dataset's skeleton)."
-    if skeleton not in SKELETON_INPUTS: raise ValueError(f"skeleton={skeleton!r}; choose one of {SKELETON_INPUTS}")
-    def predict(i, it, la, tags):
-        sk = (it["skeleton"][0].numpy() * 255).round().astype(np.uint8) if skeleton == "gt" else None
-        return model(la, tags, skeleton=sk)["color"]
+# %% ../nbs/11a_ablation.ipynb #8ee13a06
+def colorizer_predict(model, skeleton_source: str | None = None):
+    "A `predict` for evaluate_predictions from a Colorizer-like model (concat gets its own skeleton, or `skeleton_source`'s)."
+    def predict(i, it, la, tags): return model(la, tags, skeleton=item_skeleton(model, it, la, skeleton_source))["color"]
     return predict
 
-def evaluate_model(predict,  # (index, item, line art uint8, tags) -> RGB uint8 prediction
-                   ds,  # dataset of item dicts (colorseg.data)
-                   n: int,  # first n items
-                   info: dict | None = None,  # identity keys copied into the result (checkpoint, fusion, ...)
-                   tags: bool = True,  # the model is steered by tags (tag accuracy is meaningful)
-                   fid: str = "auto",  # as evaluate_checkpoint
-                   inception: str | os.PathLike | None = None,
-                   feature_net: str | os.PathLike | None = "off",  # a train_feature_net last.pt, or 'off'
-                   device: str = "cpu", kid_subsets: int = 100, kid_subset_size: int = 1000, seed: int = 0,
-                   progress: bool = False,
-                  ) -> dict:
-    "The metrics of `colorseg.metrics.evaluate_checkpoint` for any prediction function (region snap, MUNIT)."
-    from colorseg.metrics import evaluate_predictions
-    return evaluate_predictions(predict, ds, n, info=info, tags=tags, fid=fid, inception=inception, feature_net=feature_net,
-                                device=device, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
-
-# %% ../nbs/11a_ablation.ipynb #6f013e16
+# %% ../nbs/11a_ablation.ipynb #80de0d43
 def resolve_feature_net(cfg: AblationConfig) -> str:
     "The FID-cs feature net for the ablation: 'off', the given path, or one trained (once) under root."
-    from colorseg.metrics import train_feature_net
-    from colorseg.train import resolve_device
+    from colorseg.tagnet import TagNetConfig, train_tagnet
     if cfg.feature_net == "off": return "off"
     if cfg.feature_net:
-        if not Path(cfg.feature_net).is_file(): raise FileNotFoundError(f"AblationConfig.feature_net={cfg.feature_net!r} does not exist; give a train_feature_net last.pt, '' to train one, or 'off'")
+        if not Path(cfg.feature_net).is_file(): raise FileNotFoundError(f"AblationConfig.feature_net={cfg.feature_net!r} does not exist; give a colour tag net's last.pt (colorseg.tagnet.train_tagnet), '' to train one, or 'off'")
         return cfg.feature_net
     n = cfg.feature_net_n_train
-    return str(train_feature_net(Path(cfg.root) / "feature_net", data=cfg.data, size=cfg.image_size, n_train=n, n_val=min(16, n),
-                                 steps=cfg.feature_net_steps, batch_size=min(32, n), seed=0, device=str(resolve_device(cfg.device)), progress=False))
+    return str(train_tagnet(TagNetConfig(input="color", data=cfg.data, image_size=cfg.image_size, n_train=n, n_val=min(16, n),
+                                         max_steps=cfg.feature_net_steps, batch_size=min(32, n), seed=0, device=cfg.device, progress=False,
+                                         out_dir=str(Path(cfg.root) / "feature_net"))))
 
 def _train(spec: RunSpec, tcfg):
-    if spec.family == "munit":
-        from colorseg.munit import train_munit
-        return train_munit(tcfg)
-    from colorseg.tag2pix import train_colorizer
-    return train_colorizer(tcfg)
+    from colorseg.families import train_run
+    return train_run(tcfg)
 
 def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
     kw = dict(fid=cfg.fid, device=device)
-    if spec.family == "tag2pix" and not post:
+    source = None if cfg.skeleton_source == "model" else cfg.skeleton_source
+    if spec.family == "colorizer" and not post:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # 'no Inception weights': recorded in fid_note
-            return evaluate_checkpoint(ckpt, split=cfg.test_split, n=cfg.n_test, skeleton=cfg.concat_skeleton, feature_net=fnet, dataset=test_ds, **kw)
-    info = dict(checkpoint=str(ckpt), fusion=spec.fusion, data=cfg.data, split=cfg.test_split, size=cfg.image_size, skeleton=cfg.concat_skeleton)
+            return evaluate_checkpoint(ckpt, split=cfg.test_split, n=cfg.n_test, skeleton_source=source, feature_net=fnet, dataset=test_ds, **kw)
+    info = dict(checkpoint=str(ckpt), fusion=spec.fusion, data=cfg.data, split=cfg.test_split, size=cfg.image_size, skeleton_source=cfg.skeleton_source)
+    model = load_run(ckpt, device)
     if spec.family == "munit":
-        from colorseg.munit import load_munit
-        model, n = load_munit(ckpt, device), min(cfg.n_test, len(test_ds))
-        def predict(i, it, la, tags):
-            sk = (it["skeleton"][0].numpy() * 255).round().astype(np.uint8) if cfg.concat_skeleton == "gt" and spec.fusion == "concat" else None
-            return model(la, to_image(test_ds[(i + 1) % n]["color"]), skeleton=sk)
-        return evaluate_model(predict, test_ds, cfg.n_test, info, tags=False, feature_net=fnet, **kw)
-    from colorseg.colorize import load_colorizer
+        n = min(cfg.n_test, len(test_ds))
+        def predict(i, it, la, tags):  # each drawing coloured like the next test item's illustration
+            return model(la, to_image(test_ds[(i + 1) % n]["color"]), skeleton=item_skeleton(model, it, la, source))
+        return evaluate_predictions(predict, test_ds, cfg.n_test, info, tags=False, feature_net=fnet, **kw)
     from colorseg.snap import SnapColorizer
-    model = SnapColorizer(load_colorizer(ckpt, device), shading=cfg.snap_shading)
-    return evaluate_model(colorizer_predict(model, cfg.concat_skeleton), test_ds, cfg.n_test, info, feature_net=fnet, **kw)
+    snapped = SnapColorizer(model, shading=cfg.snap_shading)
+    return evaluate_predictions(colorizer_predict(snapped, source), test_ds, cfg.n_test, info, feature_net=fnet, **kw)
 
 def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
     "Train, resume, score or skip every planned run; rewrites `cfg.csv` after each. Returns what was done per run."
@@ -328,7 +303,7 @@ def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
             dt = time.time() - t0; entry["eval_s"] += dt
             old_train = float(prev["train_s"].iloc[0]) if len(prev) and "train_s" in prev and not pd.isna(prev["train_s"].iloc[0]) else 0.0
             row = dict(run=spec.name, method=spec.method + (f"+{post}" if post else ""), family=spec.family, fusion=spec.fusion,
-                       seed=spec.seed, lambda_seg=tcfg.lambda_seg if spec.fusion == "dual" and spec.family == "tag2pix" else float("nan"), post=post, step=step,
+                       seed=spec.seed, lambda_seg=tcfg.lambda_seg if spec.fusion == "dual" and spec.family == "colorizer" else float("nan"), post=post, step=step,
                        planned_steps=st["planned"], n_test=cfg.n_test, test_split=cfg.test_split,
                        train_s=round(entry["train_s"] or old_train, 1), eval_s=round(dt, 1),
                        **{k: v for k, v in res.items() if k not in ("fusion", "split", "n_requested")})
@@ -336,93 +311,3 @@ def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
             write_results(df, cfg.csv)
         log.append({**entry, "action": "train+score" if st["state"] == "train" else "score"})
     return pd.DataFrame(log)
-
-# %% ../nbs/11a_ablation.ipynb #b5553ac4
-def t_interval(values, conf: float = 0.95) -> tuple:
-    "(mean, half-width of the `conf` Student-t interval, n) of the finite values; half-width NaN when n < 2."
-    from scipy import stats
-    x = np.asarray([v for v in np.asarray(values, np.float64) if np.isfinite(v)])
-    n = len(x)
-    if n == 0: return float("nan"), float("nan"), 0
-    if n == 1: return float(x[0]), float("nan"), 1
-    return float(x.mean()), float(stats.t.ppf((1 + conf) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)), n
-
-def summarize(df: pd.DataFrame, metrics: list, by: str = "method") -> pd.DataFrame:
-    "Per method: number of seeds, and mean and 95% CI half-width of each metric over seeds."
-    rows = []
-    for m, g in df.groupby(by, sort=False):
-        r = {by: m, "n_seeds": int(g["seed"].nunique()), "seeds": " ".join(str(int(s)) for s in sorted(g["seed"].unique()))}
-        for k in metrics:
-            mean, half, _ = t_interval(g[k]) if k in g else (float("nan"), float("nan"), 0)
-            r[f"{k}_mean"], r[f"{k}_ci95"] = mean, half
-        rows.append(r)
-    return pd.DataFrame(rows)
-
-def paired_difference(df: pd.DataFrame, metric: str, a: str = "dual", b: str = "none", conf: float = 0.95) -> dict:
-    "Per-seed `a − b` of a metric (seeds both have), with its mean, t-interval and whether it excludes zero."
-    x = df[df["method"] == a].set_index("seed")[metric]; y = df[df["method"] == b].set_index("seed")[metric]
-    seeds = sorted(set(x.index) & set(y.index))
-    d = [float(x[s] - y[s]) for s in seeds]
-    mean, half, n = t_interval(d, conf)
-    lo, hi = mean - half, mean + half
-    return dict(metric=metric, a=a, b=b, seeds=seeds, diffs=d, mean=mean, ci95=half, lo=lo, hi=hi, n=n,
-                excludes_zero=bool(n >= 2 and (lo > 0 or hi < 0)))
-
-# %% ../nbs/11a_ablation.ipynb #9dcb79b7
-TABLE_METRICS = ["fid", "fid_cs", "kid", "kid_cs", "region_de2000", "merge_rate", "tag_acc_parts", "tag_acc_cls", "contrast"]
-TABLE_HEADERS = {**TABLE_COLUMNS, "fid": "FID ↓ (Inception)", "kid": "KID ↓ (Inception)",
-                 "fid_cs": "FID-cs ↓ (colorseg features; not comparable with published FID)", "region_de2000": "within-region ΔE00 ↓ (bleeding)"}
-PAPER_FID = {"Tag2pix (none)": 76.744, "Dual": 64.482}  # the paper's published FIDs (its Danbooru test set, 256 px)
-METHOD_ORDER = ["none", "concat", "dual", "munit-none", "munit-concat"]
-
-def fmt_ci(mean: float, half: float, digits: int = 4) -> str:
-    "'12.35 ± 0.8123' with `digits` significant digits for the mean (the CI at the same decimals); '–' for NaN."
-    if mean is None or not np.isfinite(mean): return "–"
-    dec = max(0, min(6, digits - 1 - (int(math.floor(math.log10(abs(mean)))) if mean else 0)))
-    return f"{mean:.{dec}f}" + (f" ± {half:.{dec}f}" if half is not None and np.isfinite(half) else "")
-
-def _order(methods):
-    key = lambda m: (METHOD_ORDER.index(m.split("+")[0].split("-ls")[0]) if m.split("+")[0].split("-ls")[0] in METHOD_ORDER else 99, "+" in m, m)
-    return sorted(methods, key=key)
-
-def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
-                  metrics: list = TABLE_METRICS,
-                  paper_fid: dict = PAPER_FID,
-                 ) -> tuple:
-    "(markdown, wide DataFrame): Table 1 with mean ± 95% CI over seeds, ground-truth and published reference rows."
-    methods = _order(df["method"].unique())
-    summ = summarize(df, metrics).set_index("method").loc[methods].reset_index()
-    cols = [k for k in metrics if (k in df and df[k].notna().any()) or (k == "fid" and paper_fid)]
-    gt = {k: df[f"{k}_gt"].mean() for k in cols if f"{k}_gt" in df and df[f"{k}_gt"].notna().any()}
-    lines = ["| method | seeds | " + " | ".join(TABLE_HEADERS.get(k, k) for k in cols) + " |", "|---|---" + "|---" * len(cols) + "|"]
-    wide = []
-    for _, r in summ.iterrows():
-        lines.append(f"| {method_name(r['method'])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r.get(f'{k}_mean'), r.get(f'{k}_ci95')) for k in cols) + " |")
-        wide.append({"method": method_name(r["method"]), "kind": "measured", "n_seeds": r["n_seeds"], "seeds": r["seeds"],
-                     **{c: r[c] for c in summ.columns if c.rsplit("_", 1)[0] in cols and c.endswith(("_mean", "_ci95"))}})
-    if gt:
-        lines.append("| ground truth (reference) | – | " + " | ".join(fmt_ci(gt.get(k), None) for k in cols) + " |")
-        wide.append({"method": "ground truth (reference)", "kind": "reference", **{f"{k}_mean": v for k, v in gt.items()}})
-    for name, v in (paper_fid or {}).items():
-        lines.append(f"| {name} — published (paper, reference; not re-measured) | – | " + " | ".join(fmt_ci(v, None, 5) if k == "fid" else "" for k in cols) + " |")
-        wide.append({"method": f"{name} (published)", "kind": "published reference", "fid_mean": v})
-    n = df["n"].iloc[0] if "n" in df else "?"
-    notes = [f"Mean ± half-width of the 95% Student-t interval over seeds (per-seed values are means over N = {n} "
-             f"{df['test_split'].iloc[0] if 'test_split' in df else ''} images at {int(df['size'].iloc[0]) if 'size' in df else '?'} px)."]
-    if "fid_cs" in cols: notes.append(f"FID-cs/KID-cs: colorseg's ColorFeatureNet features (net {', '.join(sorted(df['feature_net'].dropna().astype(str).unique()))}); not comparable with published FID.")
-    if "fid" in cols and not df["fid"].notna().any():
-        notes.append("FID (Inception) was not measured here (no pytorch-fid weights file; colorseg never downloads): the FID column holds only the published references.")
-    notes.append("Published rows are the paper's own numbers on its Danbooru test set at 256 px, shown for reference only.")
-    return "\n".join(lines + [""] + notes) + "\n", pd.DataFrame(wide)
-
-def paired_text(p: dict, label: str = "within-region ΔE00 (bleeding)", lower_is_better: bool = True) -> str:
-    "One paragraph stating a paired difference, its CI and whether the CI excludes zero (and which way is better)."
-    per = ", ".join(f"s{s}: {d:+.3f}" for s, d in zip(p["seeds"], p["diffs"]))
-    a, b = method_name(p["a"]), method_name(p["b"])
-    if p["n"] < 2: return f"{a} − {b} on {label}: {per or 'no paired seeds'} (fewer than 2 paired seeds: no interval)."
-    if p["excludes_zero"]:
-        better = (p["hi"] < 0) == lower_is_better
-        verdict = f"excludes zero: {a} is {'lower' if p['hi'] < 0 else 'higher'}, i.e. {'better' if better else 'worse'} than {b}"
-    else: verdict = "includes zero: no detectable difference at this budget"
-    return (f"{a} − {b} on {label}, paired by seed ({per}): mean {p['mean']:+.3f}, "
-            f"95% t-CI [{p['lo']:+.3f}, {p['hi']:+.3f}] (n = {p['n']} seeds); the CI {verdict}.")

@@ -255,7 +255,7 @@ def random_colorizer(fusion: str, preset: str, device: torch.device = torch.devi
 
 @functools.lru_cache(maxsize=4)
 def _drawing(size: int):
-    from colorseg.synth import make_sample
+    from colorseg.synth_render import make_sample
     s = make_sample(0, size)
     return s.lineart, s.tags, s.skeleton
 
@@ -330,7 +330,7 @@ def bench_skeleton(size: int = 1024,  # px
                   ) -> dict:
     "Seconds of region_to_skeleton and danbooregion_skeleton on a synthetic region map, and their ratio."
     from colorseg.regions import danbooregion_skeleton, region_to_skeleton
-    from colorseg.synth import make_sample
+    from colorseg.synth_render import make_sample
     region = make_sample(1, size).region
     res = measure({"region_to_skeleton": functools.partial(region_to_skeleton, region),
                    "danbooregion_skeleton": functools.partial(danbooregion_skeleton, region, steps)}, repeats, warmup=0)
@@ -353,7 +353,7 @@ def bench_line_regions(size: int = 1024,  # px: the synthetic drawing's size whe
             la, what = extract_lineart(read_image(shared_data("real", "danbooregion", "X.image.jpg"), "RGB")), "DanbooRegion X, highpass line art"
         except FileNotFoundError: la = None
     if la is None:
-        from colorseg.synth import make_sample
+        from colorseg.synth_render import make_sample
         la = make_sample(1, size).lineart
     t = measure({"fill": functools.partial(regions_from_lineart, la)}, repeats, warmup=0)["fill"]
     mp = la.size / 1e6

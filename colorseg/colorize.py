@@ -10,32 +10,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .config import TrainConfig
-from .images import as_gray, read_image, save_image, to_tensor, to_image, skeleton_to_tensor
+from .config import ColorizeConfig
+from .images import as_gray, pad_to_multiple, read_image, save_image, to_tensor, to_image, skeleton_to_tensor, skeleton_to_uint8
 from .models import build_generator
+from .skeleton_infer import SkeletonSource
+from .tagnet import tagnet_from_state
 from .tags import load_vocab, parse_tags
 from .train import load_checkpoint, resolve_device
 from .weights import default_weights, verify_weights
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'pad_to_multiple', 'skeleton_from_lineart', 'parse_palette', 'palette_tensor', 'Colorizer',
-           'load_colorizer', 'colorize', 'colorize_folder']
-
-# %% ../nbs/07_colorize.ipynb #217ba65a
-def pad_to_multiple(img: np.ndarray, m: int = 16, value: int = 255) -> tuple[np.ndarray, tuple[int, int]]:
-    "Pad an HxW(xC) image at the bottom/right with paper to a multiple of `m`; returns (padded, original HxW)."
-    h, w = img.shape[:2]
-    ph, pw = -h % m, -w % m
-    pad = ((0, ph), (0, pw)) + ((0, 0),) * (img.ndim - 2)
-    return np.pad(img, pad, constant_values=value), (h, w)
-
-# %% ../nbs/07_colorize.ipynb #bd56a0a0
-def skeleton_from_lineart(lineart: np.ndarray,  # uint8 HxW, 255 = paper
-                          **kw,  # regions_from_lineart options (radii, threshold, min_area, sliver_share)
-                         ) -> np.ndarray:
-    "Skeleton map (uint8 HxW) of the regions of the line art (trapped-ball filling, so gaps in the lines do not leak)."
-    from colorseg.regions import labels_to_region, region_to_skeleton, regions_from_lineart
-    return region_to_skeleton(labels_to_region(regions_from_lineart(lineart, **kw)))
+__all__ = ['IMAGE_SUFFIXES', 'parse_palette', 'palette_tensor', 'Colorizer', 'load_colorizer', 'colorize', 'colorize_folder']
 
 # %% ../nbs/07_colorize.ipynb #7218636d
 def _hex_rgb(s: str, what: str) -> tuple:
@@ -45,9 +30,9 @@ def _hex_rgb(s: str, what: str) -> tuple:
     return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
 
 def parse_palette(spec: str | dict | None,  # "hair=#d04a8b,eyes=#2266cc", or {part: "#rrggbb" | (r, g, b)}
-                 ) -> dict:  # {part name (colorseg.synth.PARTS): (r, g, b)}
+                 ) -> dict:  # {part name (colorseg.synth_shapes.PARTS): (r, g, b)}
     "Exact part colours from a string or dict, with errors that name the bad part or colour."
-    from colorseg.synth import CVT_PART, PARTS
+    from colorseg.synth_shapes import CVT_PART, PARTS
     if not spec: return {}
     items = spec.items() if isinstance(spec, dict) else [kv.split("=", 1) if "=" in kv else (kv, "") for kv in spec.split(",") if kv.strip()]
     out = {}
@@ -63,7 +48,7 @@ def parse_palette(spec: str | dict | None,  # "hair=#d04a8b,eyes=#2266cc", or {p
 def palette_tensor(palette: dict,  # parse_palette output
                   ) -> torch.Tensor:  # (1, P, 3) in [-1, 1], NaN for parts left to the tags
     "The Generator's `palette_fix` for a parsed palette."
-    from colorseg.synth import PART_INDEX, PARTS
+    from colorseg.synth_shapes import PART_INDEX, PARTS
     fix = torch.full((1, len(PARTS), 3), float("nan"))
     for part, rgb in palette.items(): fix[0, PART_INDEX[part]] = torch.tensor(rgb, dtype=torch.float32) / 127.5 - 1
     return fix
@@ -72,12 +57,12 @@ def palette_tensor(palette: dict,  # parse_palette output
 @dataclass
 class Colorizer:
     "A trained generator with what it needs at inference (LFE, vocabulary, fusion mode)."
-    cfg: TrainConfig
+    cfg: ColorizeConfig
     G: torch.nn.Module
     lfe: torch.nn.Module | None
     device: torch.device
     path: Path
-    skeleton_net: torch.nn.Module | None = None  # concat trained on the skeleton net's predictions
+    skeleton: SkeletonSource  # concat's skeleton for line art without one (the run's source; 'gt' -> the line art's regions)
 
     @torch.no_grad()
     def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None,
@@ -91,11 +76,7 @@ class Colorizer:
         tags = parse_tags(tags) if isinstance(tags, str) else list(tags)
         _, cvt = load_vocab().encode(tags)
         g = as_gray(lineart)
-        if self.cfg.fusion == "concat" and skeleton is None:
-            if self.skeleton_net is not None:
-                from colorseg.skeleton import predict_skeleton
-                skeleton = predict_skeleton(g, self.skeleton_net, device=str(self.device))
-            else: skeleton = skeleton_from_lineart(g)
+        if self.cfg.fusion == "concat" and skeleton is None: skeleton = self.skeleton.image(g)
         g, (h, w) = pad_to_multiple(g)
         x = to_tensor(g)[None].to(self.device)  # (1, 1, H16, W16)
         sk = None
@@ -105,32 +86,24 @@ class Colorizer:
         out = self.G(x, torch.from_numpy(cvt)[None].to(self.device), skeleton=sk, lfe_feat=feat, palette_fix=fix)
         res = {"color": to_image(out["color"][0])[:h, :w], "skeleton": skeleton}
         if "parts" in out: res["parts"] = out["parts"][0, :, :h, :w].argmax(0).byte().cpu().numpy()
-        if "skeleton" in out: res["skeleton"] = (out["skeleton"][0, 0, :h, :w].float().cpu().numpy() * 255).round().astype(np.uint8)
+        if "skeleton" in out: res["skeleton"] = skeleton_to_uint8(out["skeleton"][0, :, :h, :w])
         return res
 
 def load_colorizer(checkpoint: str | os.PathLike | None = None,  # a run's last.pt or a weights file; None: the shipped default
                    device: str = "cpu") -> Colorizer:
     "Load a colorizer checkpoint (`last.pt` of a run, or shipped weights) with errors that say which file and why."
-    from colorseg.lfe import LineFeatureExtractor, freeze
     checkpoint = default_weights() if checkpoint is None else checkpoint
     if Path(checkpoint).is_file(): verify_weights(checkpoint)   # against a MANIFEST.json beside it, if there is one
     st = load_checkpoint(checkpoint, map_location="cpu")
     if "G" not in st["modules"] or "extra" not in st or "n_cvt" not in (st["extra"] or {}):
         raise ValueError(f"{checkpoint} is not a colorizer checkpoint (it has modules {sorted(st['modules'])}); use the last.pt of a colorseg train run")
-    cfg = TrainConfig.from_dict(st["config"], source=str(checkpoint))
+    cfg = ColorizeConfig.from_dict(st["config"], source=str(checkpoint))
     dev = resolve_device(device)
-    lfe = None
-    if st["extra"].get("lfe_config"):
-        lfe = LineFeatureExtractor(**st["extra"]["lfe_config"]); lfe.load_state_dict(st["modules"]["lfe"]); lfe = freeze(lfe.to(dev))
+    lfe = tagnet_from_state(st["extra"]["lfe_config"], st["modules"]["lfe"]).to(dev) if st["extra"].get("lfe_config") else None
     G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None,
                         n_parts=st["extra"].get("n_parts"))
     G.load_state_dict(st["modules"]["G"])
-    skel = None
-    if cfg.fusion == "concat" and cfg.skeleton_source == "net":
-        from colorseg.skeleton import SkeletonFn, load_skeleton_net
-        skel = (SkeletonFn.from_state(st["extra"]["skeleton_arch"], st["modules"]["skeleton"]).net.to(dev)
-                if "skeleton" in st["modules"] else load_skeleton_net(cfg.skeleton_path, device))
-    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), skel)
+    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), SkeletonSource.of_run(cfg, dev, st["modules"], st["extra"]))
 
 # %% ../nbs/07_colorize.ipynb #4d392c1a
 _CACHE: dict = {}

@@ -10,12 +10,13 @@ from typing import ClassVar
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'ConfigError', 'FlatConfig', 'TrainConfig']
+__all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'TrainConfig', 'ConfigError', 'FlatConfig', 'RunConfig',
+           'ColorizeConfig']
 
 # %% ../nbs/00_config.ipynb #37dea6f0
 FUSIONS = ("none", "concat", "dual", "parts")  # no segmentation | line art + skeleton input | second skeleton decoder | part routing (colorseg's extension)
 PRESETS = ("tiny", "cpu", "paper")  # model widths: tests and smoke runs | the CPU recipe (learns tags on 2 cores) | the published widths
-SKELETON_SOURCES = ("gt", "net")  # concat's skeleton: the dataset's skeleton maps | the frozen skeleton net's prediction from the line art
+SKELETON_SOURCES = ("gt", "net", "lineart")  # concat's skeleton: the dataset's maps | the frozen skeleton net on the line art | the line art's own regions
 CHOICES = dict(fusion=FUSIONS, preset=PRESETS, skeleton_source=SKELETON_SOURCES)
 
 # %% ../nbs/00_config.ipynb #dc22d5de
@@ -98,28 +99,62 @@ class FlatConfig:
         w = max(len(f.name) for f in fields(self))
         return "\n".join(f"{f.name:<{w}} = {getattr(self, f.name)!r}" for f in fields(self))
 
-# %% ../nbs/00_config.ipynb #9470d43d
+# %% ../nbs/00_config.ipynb #02323e8c
 @dataclass
-class TrainConfig(FlatConfig):
-    "Every hyperparameter of a colorization run (flat, so `papermill -p` can set any field)."
-    # what to train
-    fusion: str = "dual"  # segmentation fusion: none | concat | dual
-    preset: str = "tiny"  # model widths: tiny | paper
-    skeleton_source: str = "gt"  # concat only: where the input skeleton comes from (gt = the dataset's skeleton maps, net = the skeleton net)
-    skeleton_path: str = "runs/skeleton/last.pt"  # skeleton_source='net': the skeleton-net checkpoint (make skeleton)
-    lfe_path: str = ""  # frozen line-art feature extractor: a checkpoint path; "" = train one (cached in the run folder's parent); "off" = none
-    lfe_steps: int = 300  # optimiser steps when the LFE has to be trained
+class RunConfig(FlatConfig):
+    "Data, schedule and bookkeeping fields shared by every family's config (read by `colorseg.train.fit`)."
+    KIND: ClassVar[str] = "run"  # the family name fit writes into checkpoints (colorseg.families.FAMILIES)
     # data
     data: str = "synth"  # "synth" (embedded procedural set) or a prepared folder with index.csv
-    image_size: int = 256  # training resolution (px, multiple of 16)
-    n_train: int = 0  # number of training samples (0 = the dataset's own size; synth: 2000)
+    image_size: int = 256  # training resolution (px)
+    n_train: int = 0  # number of training samples (0 = the dataset's own size)
     n_val: int = 32  # held-out samples used for validation
     batch_size: int = 8  # images per step
     num_workers: int = 0  # data-loader worker processes
     # schedule
+    epochs: int = 10  # passes over the training set
+    max_steps: int = 0  # stop after this many optimiser steps in total (0 = no limit)
+    # bookkeeping
+    seed: int = 0  # seeds python, numpy and torch
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    amp: bool = True  # bf16 autocast on CUDA
+    cpu_bf16: bool = False  # bf16 autocast on CPU too (about 1.8x faster on CPUs with avx512_bf16 or AMX; slower without)
+    channels_last: bool = False  # channels_last memory format (CUDA fast path)
+    out_dir: str = "runs/{data}{image_size}-s{seed}"  # run folder; {field} placeholders are filled in
+    resume: bool = False  # continue from out_dir/last.pt when it exists
+    ckpt_every: int = 0  # also checkpoint every N steps (0 = at the end of each epoch only)
+    log_every: int = 10  # write a stats row every N steps
+    progress: bool = True  # tqdm progress bars
+    print_every: int = 0  # also print a plain progress line every N steps (papermill --log-output streams it; 0 = off)
+
+    AT_LEAST_1: ClassVar[tuple] = ("image_size", "batch_size", "n_val", "log_every")
+    AT_LEAST_0: ClassVar[tuple] = ("n_train", "num_workers", "epochs", "max_steps", "ckpt_every", "print_every")
+
+    def total_epochs(self) -> int:
+        "Epochs `fit` runs (a family may split them into phases)."
+        return self.epochs
+
+    def validate(self):
+        if self.total_epochs() == 0 and self.max_steps == 0:
+            raise ConfigError(f"{type(self).__name__}: no epochs and max_steps is 0, so nothing would be trained; set epochs >= 1")
+
+# %% ../nbs/00_config.ipynb #9470d43d
+@dataclass
+class ColorizeConfig(RunConfig):
+    "Every hyperparameter of a colorization run (flat, so `papermill -p` can set any field)."
+    KIND: ClassVar[str] = "colorizer"
+    # what to train
+    fusion: str = "dual"  # segmentation fusion: none | concat | dual
+    preset: str = "tiny"  # model widths: tiny | paper
+    skeleton_source: str = "gt"  # concat only: where the input skeleton comes from (gt = the dataset's maps, net = the skeleton net, lineart = the line art's regions)
+    skeleton_path: str = "runs/skeleton/last.pt"  # skeleton_source='net': the skeleton-net checkpoint (make skeleton)
+    lfe_path: str = ""  # frozen line-art feature extractor: a checkpoint path; "" = train one (cached in the run folder's parent); "off" = none
+    lfe_steps: int = 300  # optimiser steps when the LFE has to be trained
+    # data and schedule (the other shared fields: RunConfig)
+    image_size: int = 256  # training resolution (px, multiple of 16)
+    n_train: int = 0  # number of training samples (0 = the dataset's own size; synth: 2000)
     seg_epochs: int = 5  # segmentation-step epochs (no classification loss)
     epochs: int = 35  # colorization-step epochs (adds λ_cls · L_cls)
-    max_steps: int = 0  # stop after this many optimiser steps in total (0 = no limit)
     # optimiser
     lr_g: float = 2e-4  # Adam learning rate of the generator
     lr_d: float = 2e-4  # Adam learning rate of the discriminator
@@ -139,35 +174,27 @@ class TrainConfig(FlatConfig):
     warmup_steps: int = 0  # first steps are L1-only: no discriminator, no adversarial or classification terms
     gan_ramp_steps: int = 0  # after the warm-up, ramp the adversarial and classification weights linearly from 0 to full
     # bookkeeping
-    seed: int = 0  # seeds python, numpy and torch
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    amp: bool = True  # bf16 autocast on CUDA
-    cpu_bf16: bool = False  # bf16 autocast on CPU too (about 1.8x faster on CPUs with avx512_bf16 or AMX; slower without)
-    channels_last: bool = False  # channels_last memory format (CUDA fast path)
     compile: bool = False  # torch.compile the generator and discriminator
     out_dir: str = "runs/{fusion}-{preset}-{data}{image_size}-s{seed}"  # run folder; {field} placeholders are filled in
-    resume: bool = False  # continue from out_dir/last.pt when it exists
-    ckpt_every: int = 0  # also checkpoint every N steps (0 = at the end of each epoch only)
-    log_every: int = 10  # write a stats row every N steps
-    progress: bool = True  # tqdm progress bars
-    print_every: int = 0  # also print a plain progress line every N steps (papermill --log-output streams it; 0 = off)
 
     CHOICES: ClassVar[dict] = CHOICES
-    AT_LEAST_1: ClassVar[tuple] = ("image_size", "batch_size", "n_val", "log_every")
-    AT_LEAST_0: ClassVar[tuple] = ("n_train", "lfe_steps", "num_workers", "seg_epochs", "epochs", "max_steps", "ckpt_every",
+    AT_LEAST_0: ClassVar[tuple] = RunConfig.AT_LEAST_0 + ("lfe_steps", "seg_epochs",
                                    "lambda_rec", "guide_beta", "lambda_seg", "lambda_cit", "lambda_cvt", "lambda_adv", "lambda_part",
                                    "lambda_palette", "part_balance",
-                                   "warmup_steps", "gan_ramp_steps", "print_every", "lr_half_life")
+                                   "warmup_steps", "gan_ramp_steps", "lr_half_life")
     POSITIVE: ClassVar[tuple] = ("lr_g", "lr_d")
     UNIT: ClassVar[tuple] = ("beta1", "beta2")
 
+    def total_epochs(self) -> int: return self.seg_epochs + self.epochs
+
     def validate(self):
+        super().validate()
         if self.image_size % 16:
-            raise ConfigError(f"TrainConfig.image_size={self.image_size} must be a multiple of 16 (the encoder downsamples 4 times); try {max(16, round(self.image_size / 16) * 16)}")
-        if self.skeleton_source == "net" and self.fusion != "concat":
-            raise ConfigError(f"TrainConfig.skeleton_source='net' only applies to fusion='concat' (got {self.fusion!r}); use 'gt'")
-        if self.seg_epochs + self.epochs == 0 and self.max_steps == 0:
-            raise ConfigError("TrainConfig: seg_epochs + epochs is 0 and max_steps is 0, so nothing would be trained; set epochs >= 1")
+            raise ConfigError(f"ColorizeConfig.image_size={self.image_size} must be a multiple of 16 (the encoder downsamples 4 times); try {max(16, round(self.image_size / 16) * 16)}")
+        if self.skeleton_source != "gt" and self.fusion != "concat":
+            raise ConfigError(f"ColorizeConfig.skeleton_source={self.skeleton_source!r} only applies to fusion='concat' (got {self.fusion!r}); use 'gt'")
+
+TrainConfig = ColorizeConfig  # the old name (notebooks, checkpoints and scripts written before the families)
 
 # %% ../nbs/00_config.ipynb #d007d7e5
 _IPY_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}

@@ -11,14 +11,28 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['MODES', 'PROJECT_ROOT', 'as_rgb', 'as_gray', 'to_tensor', 'to_image', 'skeleton_to_tensor', 'read_image',
-           'atomic_write', 'save_image', 'shared_data']
+__all__ = ['MODES', 'PROJECT_ROOT', 'check_uint8', 'as_rgb', 'as_gray', 'to_tensor', 'to_image', 'skeleton_to_tensor',
+           'skeleton_to_uint8', 'line_mask', 'pad_to_multiple', 'read_image', 'atomic_write', 'save_image',
+           'shared_data']
 
 # %% ../nbs/00a_images.ipynb #60ee55a3
-def _check_uint8(img: np.ndarray, what="image"):
-    if not isinstance(img, np.ndarray): raise TypeError(f"{what} must be a numpy array, got {type(img).__name__}")
-    if img.size == 0: raise ValueError(f"{what} is empty (shape {img.shape})")
-    if img.dtype != np.uint8: raise ValueError(f"{what} must be uint8, got {img.dtype}; convert with np.clip(x, 0, 255).astype(np.uint8)")
+def check_uint8(img: np.ndarray,  # the array to check
+                what: str = "image",  # its name in the message
+                channels: tuple | None = None,  # allowed channel counts of an HxWxC array (None: any shape)
+                hint: str = "",  # what to do when the shape is wrong
+               ) -> np.ndarray:
+    "Raise a helpful error unless `img` is a non-empty uint8 array (HxWxC with C in `channels` when given); return it."
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"{what} must be a numpy uint8 array, got {type(img).__name__}; load images with colorseg.images.read_image(path)")
+    if channels is not None and (img.ndim != 3 or img.shape[2] not in channels):
+        raise ValueError(f"{what} must have shape (H, W, {'|'.join(map(str, channels))}), got {img.shape}" + (f"; {hint}" if hint else ""))
+    if img.dtype != np.uint8:
+        raise ValueError(f"{what} must be uint8 (0-255), got {img.dtype}; for floats in [0, 1] use (x * 255).round().astype(np.uint8), "
+                         "otherwise np.clip(x, 0, 255).astype(np.uint8)")
+    if img.size == 0: raise ValueError(f"{what} is empty (shape {img.shape}); it needs at least one pixel")
+    return img
+
+_check_uint8 = check_uint8
 
 def as_rgb(img: np.ndarray) -> np.ndarray:
     "Any uint8 image (HxW, HxWx1, HxWx3, HxWx4) as RGB HxWx3; alpha is composited on white paper."
@@ -55,6 +69,21 @@ def skeleton_to_tensor(sk: np.ndarray) -> torch.Tensor:
     "Skeleton uint8 HxW -> float32 1xHxW in [0, 1]."
     _check_uint8(sk, "skeleton")
     return torch.from_numpy(np.ascontiguousarray(sk)).float().div(255)[None]
+
+def skeleton_to_uint8(s: torch.Tensor) -> np.ndarray:
+    "Skeleton float [0, 1] -> uint8: 1xHxW -> HxW, Bx1xHxW -> BxHxW (the inverse of `skeleton_to_tensor`)."
+    if s.ndim not in (3, 4) or s.shape[-3] != 1: raise ValueError(f"expected a 1xHxW or Bx1xHxW skeleton tensor, got shape {tuple(s.shape)}")
+    return (s.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).numpy()[..., 0, :, :]
+
+def line_mask(lineart: torch.Tensor) -> torch.Tensor:
+    "Line pixels (darker than mid grey) of line art in [-1, 1]: excluded from region statistics."
+    return lineart < 0
+
+def pad_to_multiple(img: np.ndarray, m: int = 16, value: int = 255) -> tuple[np.ndarray, tuple[int, int]]:
+    "Pad an HxW(xC) image at the bottom/right with `value` (paper) to a multiple of `m`; returns (padded, original HxW)."
+    h, w = img.shape[:2]
+    pad = ((0, -h % m), (0, -w % m)) + ((0, 0),) * (img.ndim - 2)
+    return np.pad(img, pad, constant_values=value), (h, w)
 
 # %% ../nbs/00a_images.ipynb #02409db5
 MODES = ("RGB", "L", "RGBA")

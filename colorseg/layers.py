@@ -75,7 +75,7 @@ def make_layers(color: np.ndarray,  # RGB uint8 HxWx3, a colorization of the lin
                 palette: dict | None = None,  # {part name: (r, g, b)} (colorseg.colorize.parse_palette): exact flat colours
                ) -> dict:
     "dict(flat, lines, color, regions (RGB map), labels (int HxW)) of a colorization."
-    from colorseg.synth import PART_INDEX
+    from colorseg.synth_shapes import PART_INDEX
     g = as_gray(lineart)
     if color.shape[:2] != g.shape: raise ValueError(f"colorization {color.shape[:2]} and line art {g.shape} differ in size")
     if palette and parts is None: raise ValueError("make_layers: a palette needs the part map (`parts` from a part-routing model)")

@@ -11,29 +11,23 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 from torch import nn
-from .images import to_image, to_tensor
+from dataclasses import dataclass
+from typing import ClassVar
+from .config import ConfigError, RunConfig
+from .images import check_uint8, to_image, to_tensor
 
 # %% auto #0
-__all__ = ['LINEART_PRESETS', 'LINEART_KIND', 'LINEART_NET_ENV', 'LINEART_METHODS', 'check_rgb', 'lineart_highpass',
+__all__ = ['LINEART_PRESETS', 'LEGACY_LINEART_KIND', 'LINEART_NET_ENV', 'LINEART_METHODS', 'check_rgb', 'lineart_highpass',
            'lineart_xdog', 'line_prf', 'line_f_score', 'blur_tensor', 'highpass_tensor', 'conv_block', 'LineartUNet',
-           'LineartTask', 'PairView', 'train_lineart_net', 'load_lineart_net', 'lineart_net', 'extract_lineart']
+           'LineartConfig', 'LineartTask', 'PairView', 'train_lineart', 'train_lineart_net', 'load_lineart_net',
+           'lineart_net', 'extract_lineart']
 
 # %% ../nbs/02_lineart.ipynb #69e146e8
 def check_rgb(rgb, name="rgb"):
     "Raise a helpful error unless `rgb` is a non-empty uint8 HxWx3 array."
-    if not isinstance(rgb, np.ndarray):
-        raise TypeError(f"{name} must be a numpy uint8 array of shape (H, W, 3), got {type(rgb).__name__}; "
-                        "load images with colorseg.images.read_image(path)")
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        hint = ("a greyscale image: stack it, np.stack([g] * 3, -1)" if rgb.ndim == 2 else
-                "RGBA: read it with read_image(path, mode='RGB'), which composites on white")
-        raise ValueError(f"{name} must have shape (H, W, 3), got {rgb.shape}; for {hint}")
-    if rgb.dtype != np.uint8:
-        raise ValueError(f"{name} must be uint8 (0-255), got {rgb.dtype}; for floats in [0, 1] use "
-                         "(x * 255).round().astype(np.uint8)")
-    if rgb.size == 0:
-        raise ValueError(f"{name} is empty (shape {rgb.shape}); it needs at least one pixel")
-    return rgb
+    hint = ("for a greyscale image: stack it, np.stack([g] * 3, -1)" if getattr(rgb, "ndim", 0) == 2 else
+            "for RGBA: read it with read_image(path, mode='RGB'), which composites on white")
+    return check_uint8(rgb, name, channels=(3,), hint=hint)
 
 # %% ../nbs/02_lineart.ipynb #bfd074a5
 def _blur(x, sigma):
@@ -182,7 +176,35 @@ class LineartUNet(nn.Module):
         return self.head(h)  # (B, 1, H, W), unbounded: the L1 loss keeps a gradient everywhere
 
 # %% ../nbs/02_lineart.ipynb #5ec00fe4
-LINEART_KIND = "colorseg.lineart"  # marks line-art-net checkpoints (checkpoint["extra"]["kind"])
+LEGACY_LINEART_KIND = "colorseg.lineart"  # `extra.kind` of line-art-net checkpoints written before the families
+
+@dataclass
+class LineartConfig(RunConfig):
+    "A line-art net run (flat; the shared data, schedule and bookkeeping fields: RunConfig)."
+    KIND: ClassVar[str] = "lineart"
+    preset: str = "small"  # a key of LINEART_PRESETS
+    crop: int = 96  # random training crop (px, a multiple of the preset's; 0 = whole items)
+    lr: float = 1e-3  # Adam learning rate
+    line_weight: float = 4.0  # extra L1 weight of line pixels
+    image_size: int = 256  # items are made (synth) or resized (folder) to this size
+    n_train: int = 256
+    n_val: int = 8
+    epochs: int = 1  # passes over the training items (more when max_steps needs them)
+    max_steps: int = 600
+    out_dir: str = "runs/lineart-net"
+
+    CHOICES: ClassVar[dict] = dict(preset=tuple(LINEART_PRESETS))
+    AT_LEAST_0: ClassVar[tuple] = RunConfig.AT_LEAST_0 + ("crop", "line_weight")
+    POSITIVE: ClassVar[tuple] = ("lr",)
+
+    def validate(self):
+        super().validate()
+        m = 2 ** (len(LINEART_PRESETS[self.preset]) - 1)
+        train_size = self.crop or self.image_size
+        if train_size % m or train_size > self.image_size:
+            raise ConfigError(f"LineartConfig.crop={self.crop} (image_size={self.image_size}): the training crop must be <= image_size and a "
+                              f"multiple of {m} for preset {self.preset!r}; try crop={max(m, min(self.image_size, round(train_size / m) * m) // m * m)}")
+        if self.n_train < self.batch_size: raise ConfigError(f"LineartConfig.n_train={self.n_train} must be >= batch_size={self.batch_size}")
 
 def _random_crop(tensors: list, size: int) -> list:
     "The same random `size` crop of aligned [B, C, H, W] tensors (one offset per batch)."
@@ -211,7 +233,7 @@ class LineartTask:
 
     def modules(self): return {"net": self.net}
     def optimizers(self): return {"net": self.opt}
-    def extra_state(self): return {"kind": LINEART_KIND, "arch": self.net.config(), "sigma": self.sigma}
+    def extra_state(self): return {"arch": self.net.config(), "sigma": self.sigma}
 
     def train_step(self, batch: dict, epoch: int) -> dict:
         x, y = batch["color"], batch["lineart"]  # (B, 3, H, W), (B, 1, H, W) in [-1, 1]
@@ -254,47 +276,24 @@ class PairView(torch.utils.data.Dataset):
         it = self.ds[i]
         return {k: it[k] for k in (*self.keys, "index")}
 
-def train_lineart_net(out_dir: str | os.PathLike = "runs/lineart-net",  # run folder (last.pt, stats.csv, samples/)
-                      steps: int = 600,  # optimiser steps (0: run `epochs` epochs)
-                      epochs: int = 1,  # passes over the training items (when steps = 0)
-                      size: int = 256,  # items are made (synth) or resized (folder) to this size
-                      crop: int = 96,  # random training crop (px, a multiple of the preset's; 0 = whole items)
-                      data: str = "synth",  # "synth" or a folder with index.csv (colorseg.data.make_dataset)
-                      n_train: int = 256,  # training items
-                      n_val: int = 8,  # validation items
-                      preset: str = "small",  # a key of LINEART_PRESETS
-                      batch_size: int = 8,
-                      lr: float = 1e-3,  # Adam learning rate
-                      line_weight: float = 4.0,  # extra L1 weight of line pixels
-                      seed: int = 0,
-                      device: str = "auto",  # auto | cpu | cuda
-                      resume: bool = False,  # continue out_dir/last.pt
-                      num_workers: int = 0,  # data-loader processes
-                      progress: bool = True,
-                     ) -> Path:  # the checkpoint, out_dir/last.pt
-    "Train the line-art U-Net on (illustration, line art) pairs with `colorseg.train.fit`."
+def train_lineart(cfg: LineartConfig) -> Path:
+    "Train the line-art U-Net as `cfg` says on (illustration, line art) pairs with `colorseg.train.fit`; returns its last.pt."
     from colorseg.data import make_dataset
     from colorseg.train import fit
-    config = dict(kind=LINEART_KIND, out_dir=str(out_dir), max_steps=steps, epochs=epochs, size=size, crop=crop, data=data,
-                  n_train=n_train, n_val=n_val, preset=preset, batch_size=batch_size, lr=lr, line_weight=line_weight,
-                  seed=seed, device=device, resume=resume, num_workers=num_workers, progress=progress)
-    if preset not in LINEART_PRESETS:
-        raise ValueError(f"train_lineart_net preset={preset!r}; choose one of {', '.join(map(repr, LINEART_PRESETS))}")
-    m = 2 ** (len(LINEART_PRESETS[preset]) - 1)
-    train_size = crop or size
-    if train_size % m or train_size > size:
-        raise ValueError(f"train_lineart_net crop={crop} (size={size}): the training crop must be <= size and a multiple of "
-                         f"{m} for preset {preset!r}; try crop={max(m, min(size, round(train_size / m) * m) // m * m)}")
-    if steps < 0 or epochs < 1 or n_train < batch_size or n_val < 1:
-        raise ValueError(f"train_lineart_net steps={steps}, epochs={epochs}, n_train={n_train}, n_val={n_val}, batch_size={batch_size}: "
-                         "need steps >= 0, epochs >= 1, n_train >= batch_size and n_val >= 1")
-    train_ds = PairView(make_dataset(data, "train", size, n=n_train, cache=True))
-    val_ds = PairView(make_dataset(data, "val", size, n=n_val, cache=True))
-    if steps: epochs = max(epochs, math.ceil(steps / (n_train // batch_size)))
-    fit(lambda rt: LineartTask(rt, preset, lr, line_weight, crop, sigma=3.0), train_ds, val_ds, out_dir, config,
-        epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume, max_steps=steps,
-        num_workers=num_workers, n_samples=4, progress=progress)
-    return Path(out_dir) / "last.pt"
+    train_ds = PairView(make_dataset(cfg.data, "train", cfg.image_size, n=cfg.n_train, cache=True))
+    val_ds = PairView(make_dataset(cfg.data, "val", cfg.image_size, n=cfg.n_val, cache=True))
+    if cfg.max_steps: cfg = cfg.replace(epochs=max(cfg.epochs, math.ceil(cfg.max_steps / (cfg.n_train // cfg.batch_size))))
+    fit(lambda rt: LineartTask(rt, cfg.preset, cfg.lr, cfg.line_weight, cfg.crop, sigma=3.0), cfg, train_ds, val_ds, n_samples=4)
+    return cfg.run_dir() / "last.pt"
+
+def train_lineart_net(out_dir: str | os.PathLike = "runs/lineart-net",  # run folder (last.pt, stats.csv, samples/)
+                      steps: int = 600,  # optimiser steps (0: run `epochs` epochs)
+                      device: str = "auto",  # auto | cpu | cuda
+                      resume: bool = False,  # continue out_dir/last.pt
+                      **kw,  # any other LineartConfig field (image_size, crop, data, n_train, preset, lr, line_weight, seed, ...)
+                     ) -> Path:  # the checkpoint, out_dir/last.pt
+    "`train_lineart` with a config from keyword arguments (what `colorseg lineart-net` and `make lineart-net` run)."
+    return train_lineart(LineartConfig(out_dir=str(out_dir), max_steps=steps, device=device, resume=resume, **kw))
 
 # %% ../nbs/02_lineart.ipynb #0e0a040e
 LINEART_NET_ENV = "COLORSEG_LINEART_NET"  # environment variable naming the default line-art net checkpoint
@@ -310,7 +309,7 @@ def load_lineart_net(path: str | os.PathLike,  # a line-art run's last.pt
     if not path.is_file(): raise FileNotFoundError(f"line-art net weights {path} not found; {_HOW_TO_TRAIN}")
     st = load_checkpoint(path)
     extra = st.get("extra") or {}
-    if extra.get("kind") != LINEART_KIND:
+    if st.get("kind") != LineartConfig.KIND and extra.get("kind") != LEGACY_LINEART_KIND:
         raise ValueError(f"{path} is not a line-art net checkpoint (it holds {', '.join(sorted(st['modules']))}); "
                          f"pass the last.pt of a line-art run: {_HOW_TO_TRAIN}")
     net = LineartUNet(tuple(extra["arch"]["widths"]))

@@ -231,7 +231,7 @@ class Generator(nn.Module):
                  fusion:str="none", # 'none' | 'concat' (skeleton as 2nd input channel) | 'dual' (skeleton decoder)
                  lfe_dim:int|None=None, # channels of the LFE feature map at H/16; None = no LFE
                  arch:GenArch=GenArch(), # widths and depths (see GEN_PRESETS)
-                 n_parts:int=0, # body parts routed to (fusion='parts': len(colorseg.synth.PARTS)); 0 otherwise
+                 n_parts:int=0, # body parts routed to (fusion='parts': len(colorseg.synth_shapes.PARTS)); 0 otherwise
                 ):
         super().__init__()
         _lookup({f: f for f in FUSIONS}, fusion, "fusion")
@@ -358,11 +358,11 @@ def build_generator(preset:str, # 'tiny' | 'cpu' | 'paper'
                     fusion:str, # 'none' | 'concat' | 'dual' | 'parts'
                     n_cvt:int, # colour-variant tags (len(load_vocab().cvt))
                     lfe_dim:int|None=None, # LFE feature channels (LineFeatureExtractor.lfe_dim); None = no LFE
-                    n_parts:int|None=None, # parts routed to; None: len(colorseg.synth.PARTS) for fusion='parts', else 0
+                    n_parts:int|None=None, # parts routed to; None: len(colorseg.synth_shapes.PARTS) for fusion='parts', else 0
                    ) -> Generator:
     "Generator of a named preset."
     if n_parts is None:
-        from colorseg.synth import PARTS
+        from colorseg.synth_shapes import PARTS
         n_parts = len(PARTS) if fusion == "parts" else 0
     return Generator(n_cvt, fusion, lfe_dim, _lookup(GEN_PRESETS, preset, "preset"), n_parts)
 

@@ -4,210 +4,22 @@
 
 # %% ../nbs/04a_prepare.ipynb #531a1e5f
 from __future__ import annotations
-import csv, hashlib, json, logging, math, os, re, shutil, time, warnings
-from collections import Counter, defaultdict
+import csv, hashlib, json, logging, os, shutil, time, warnings
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
 import numpy as np
 from PIL import Image
+from .danbooru import (FILTERS, Candidate, PrepareConfig, colour_tags, find_source, first_failed, index_images,
+                               load_metadata, model_tags)
+from .dedup import DEDUP_THRESHOLDS, find_duplicates, load_lpips
 from .images import atomic_write, read_image, save_image
-from .tags import load_vocab, parse_tags
 
 # %% auto #0
-__all__ = ['TAG_ALIASES', 'IMAGE_SUFFIXES', 'MONOCHROME_TAGS', 'SIMPLE_BACKGROUND_TAGS', 'MULTI_HAIR_TAGS', 'MULTI_EYE_TAGS',
-           'FILTERS', 'FILES', 'LPIPS_ENV', 'DEDUP_THRESHOLDS', 'log', 'normalise_tags', 'load_metadata',
-           'index_images', 'find_source', 'PrepareConfig', 'Candidate', 'colour_tags', 'simple_background',
-           'one_hair_colour', 'one_eye_colour', 'not_monochrome', 'min_size', 'aspect_ratio', 'first_failed',
-           'model_tags', 'center_square', 'item_paths', 'prepare_item', 'load_lpips', 'lpips_features',
-           'lpips_distances', 'find_duplicates', 'split_of', 'format_summary', 'prepare', 'make_fixture',
+__all__ = ['FILES', 'log', 'center_square', 'item_paths', 'prepare_item', 'split_of', 'format_summary', 'prepare', 'make_fixture',
            'bench_prepare']
-
-# %% ../nbs/04a_prepare.ipynb #f51156af
-TAG_ALIASES = {"blond_hair": "blonde_hair", "grayscale": "greyscale", "gray_hair": "grey_hair", "gray_eyes": "grey_eyes",
-               "gray_background": "grey_background", "gray_skirt": "grey_skirt", "gray_legwear": "grey_legwear"}
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # ids become file names
-
-def normalise_tags(tags) -> list:
-    "A tag string or list as a list of Danbooru tags: lower case, aliases applied, duplicates dropped (order kept)."
-    tags = parse_tags(tags) if isinstance(tags, str) else [t for s in tags for t in parse_tags(str(s))]
-    return list(dict.fromkeys(TAG_ALIASES.get(t, t) for t in tags))
-
-def _record(d: dict, where: str) -> dict:
-    "One metadata entry as dict(id, tags, file, md5), with errors that say where."
-    if d.get("id") in (None, ""): raise ValueError(f"{where}: no `id`; each entry needs an id and its tags")
-    sid = str(d["id"]).strip()
-    if not _SAFE_ID.match(sid): raise ValueError(f"{where}: id {sid!r} cannot be a file name; use letters, digits, '.', '_' or '-'")
-    tags = d.get("tag_string", d.get("tags"))
-    if tags is None: raise ValueError(f"{where}: id {sid} has no `tag_string` or `tags`")
-    return {"id": sid, "tags": normalise_tags(tags), "file": d.get("file") or None, "md5": d.get("md5") or None}
-
-def load_metadata(path: str | os.PathLike,  # .jsonl / .json (JSON lines) or .csv (id,tags)
-                 ) -> list:  # dicts: id, tags (list), file, md5
-    "Read Danbooru-style metadata; later duplicates of an id are dropped with a warning."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"metadata file {path} not found; give a JSON-lines file (id, tag_string) or a CSV (id,tags)")
-    recs = []
-    if path.suffix.lower() == ".csv":
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            if not reader.fieldnames or not {"id", "tags"} <= set(reader.fieldnames):
-                raise ValueError(f"{path}: a metadata CSV needs the header columns id,tags (got {reader.fieldnames})")
-            recs = [_record(r, f"{path}:{i + 2}") for i, r in enumerate(reader)]
-    elif path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        with open(path) as f:
-            for i, line in enumerate(f, 1):
-                if not line.strip(): continue
-                try: d = json.loads(line)
-                except json.JSONDecodeError as e: raise ValueError(f"{path}:{i}: not a JSON object ({e}); the file must have one JSON object per line") from None
-                if not isinstance(d, dict): raise ValueError(f"{path}:{i}: expected a JSON object, got {type(d).__name__}")
-                recs.append(_record(d, f"{path}:{i}"))
-    else:
-        raise ValueError(f"metadata file {path}: unknown format {path.suffix!r}; use .jsonl (id, tag_string) or .csv (id,tags)")
-    seen, out = set(), []
-    for r in recs:
-        if r["id"] in seen: warnings.warn(f"{path}: id {r['id']} appears more than once; keeping the first"); continue
-        seen.add(r["id"]); out.append(r)
-    return out
-
-# %% ../nbs/04a_prepare.ipynb #d30b131a
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
-
-def index_images(src: str | os.PathLike,  # source folder, searched recursively
-                 exclude: str | os.PathLike | None = None,  # a folder inside `src` to skip (the output, if it is there)
-                ) -> tuple[dict, dict]:  # (stem -> image path, stem -> region map path)
-    "Every image under `src`, by stem (`<id>.image.png` counts as `<id>`), and the region maps `<id>.region.png`."
-    src = Path(src)
-    if not src.is_dir(): raise FileNotFoundError(f"source folder {src} does not exist or is not a folder")
-    skip = Path(exclude).resolve() if exclude else None
-    images, regions = {}, {}
-    for p in sorted(src.rglob("*")):
-        if p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file() or p.name.startswith("."): continue
-        if skip and p.resolve().is_relative_to(skip): continue
-        stem = p.name[: -len(p.suffix)]
-        if stem.endswith(".region"): regions[stem[: -len(".region")]] = p
-        elif stem.endswith(".skeleton"): continue
-        else: images.setdefault(stem[: -len(".image")] if stem.endswith(".image") else stem, p)
-    return images, regions
-
-def find_source(rec: dict, src: Path, images: dict, regions: dict) -> tuple:
-    "(image path or None, region map path or None) of a metadata entry."
-    p = (src / rec["file"]) if rec.get("file") else images.get(rec["id"]) or (images.get(rec["md5"]) if rec.get("md5") else None)
-    if p is None or not Path(p).is_file(): return None, None
-    stem = Path(p).name[: -len(Path(p).suffix)]
-    stem = stem[: -len(".image")] if stem.endswith(".image") else stem
-    return Path(p), regions.get(stem) or regions.get(rec["id"])
-
-# %% ../nbs/04a_prepare.ipynb #ab3398f4
-@dataclass
-class PrepareConfig:
-    "Options of `prepare` (see there)."
-    size: int = 256  # output images are size x size
-    lineart: str = "highpass"  # a colorseg.lineart method
-    lineart_weights: str = ""  # method 'net': its checkpoint ('' = $COLORSEG_LINEART_NET)
-    skeleton_ckpt: str = ""  # a colorseg.skeleton checkpoint ('' = region map or line art)
-    lpips_weights: str = ""  # torchvision AlexNet weights ('' = $COLORSEG_LPIPS_ALEX, else a random backbone)
-    dedup_threshold: float | None = None  # LPIPS distance below which images are duplicates (None: DEDUP_THRESHOLDS; 0: keep all)
-    dedup_size: int = 64  # images are compared at this size
-    min_side: int = 0  # shortest source side (px); 0 = size
-    max_aspect: float = 2.0  # longest / shortest side
-    split_fracs: tuple = (0.8, 0.1, 0.1)  # train, val, test
-    seed: int = 0  # of the split hash
-
-    def __post_init__(self):
-        from colorseg.lineart import LINEART_METHODS
-        if self.lineart not in LINEART_METHODS:
-            raise ValueError(f"PrepareConfig.lineart={self.lineart!r}; choose one of {', '.join(LINEART_METHODS)}")
-        for name in ("size", "dedup_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 16:
-                raise ValueError(f"PrepareConfig.{name}={getattr(self, name)!r} must be an int >= 16 (px)")
-        if self.min_side < 0: raise ValueError(f"PrepareConfig.min_side={self.min_side} must be >= 0 (0 = size)")
-        if not self.max_aspect >= 1: raise ValueError(f"PrepareConfig.max_aspect={self.max_aspect} must be >= 1")
-        if self.dedup_threshold is not None and not self.dedup_threshold >= 0:
-            raise ValueError(f"PrepareConfig.dedup_threshold={self.dedup_threshold} must be >= 0 (or None for the backbone's default)")
-        self.split_fracs = tuple(float(f) for f in self.split_fracs)
-        if len(self.split_fracs) != 3 or min(self.split_fracs) < 0 or not math.isclose(sum(self.split_fracs), 1, abs_tol=1e-6):
-            raise ValueError(f"PrepareConfig.split_fracs={self.split_fracs}: give three fractions (train, val, test) that sum to 1")
-        for name in ("lineart_weights", "skeleton_ckpt", "lpips_weights"):
-            v = getattr(self, name) or ""
-            setattr(self, name, str(v))
-            if v and not Path(v).is_file(): raise FileNotFoundError(f"PrepareConfig.{name}={v!r}: no such file")
-
-    @property
-    def min_side_px(self) -> int: return self.min_side or self.size
-    ITEM_FIELDS = ("size", "lineart", "lineart_weights", "skeleton_ckpt")  # what the finished items depend on
-
-# %% ../nbs/04a_prepare.ipynb #052e47ae
-MONOCHROME_TAGS = frozenset({"monochrome", "greyscale", "comic"})
-SIMPLE_BACKGROUND_TAGS = frozenset({"simple_background", "white_background"})
-MULTI_HAIR_TAGS = frozenset({"multicolored_hair", "two-tone_hair", "gradient_hair", "streaked_hair"})
-MULTI_EYE_TAGS = frozenset({"heterochromia"})
-
-class Candidate:
-    "What the filters see: id, tags, and the image size (read from the header on first use)."
-    def __init__(self, id: str, tags, path: Path | None = None, size: tuple | None = None):
-        self.id, self.tags, self.path, self._size = id, frozenset(tags), path, size
-    @property
-    def size(self) -> tuple:
-        "(width, height) of the image; ValueError if the file is not an image."
-        if self._size is None:
-            try:
-                with Image.open(self.path) as im: self._size = im.size
-            except (OSError, SyntaxError, Image.DecompressionBombError) as e:
-                raise ValueError(f"cannot read the header of {self.path} ({e})") from None
-        return self._size
-
-def colour_tags(kind: str) -> frozenset:
-    "The vocabulary's `<colour>_hair` (kind='hair') or `<colour>_eyes` (kind='eyes') tags."
-    v = load_vocab()
-    group, suffix = {"hair": ("hair", "_hair"), "eyes": ("face", "_eyes")}[kind]
-    return frozenset(t for t in v.cvt_groups[group] if t.endswith(suffix))
-
-def simple_background(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Keep images tagged simple_background or white_background."
-    return bool(c.tags & SIMPLE_BACKGROUND_TAGS)
-
-def one_hair_colour(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Keep images with exactly one hair-colour tag (multi-colour hair tags count as another)."
-    return len(c.tags & colour_tags("hair")) + len(c.tags & MULTI_HAIR_TAGS) == 1
-
-def one_eye_colour(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Keep images with exactly one eye-colour tag (heterochromia counts as another)."
-    return len(c.tags & colour_tags("eyes")) + len(c.tags & MULTI_EYE_TAGS) == 1
-
-def not_monochrome(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Drop monochrome, greyscale and comic images."
-    return not (c.tags & MONOCHROME_TAGS)
-
-def min_size(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Keep images whose short side is at least `cfg.min_side_px`."
-    return min(c.size) >= cfg.min_side_px
-
-def aspect_ratio(c: Candidate, cfg: PrepareConfig) -> bool:
-    "Keep images whose long / short side is at most `cfg.max_aspect`."
-    w, h = c.size
-    return max(w, h) <= cfg.max_aspect * min(w, h)
-
-FILTERS = {  # applied in this order; an image is charged to the first rule it fails
-    "simple_background": simple_background,
-    "one_hair_colour": one_hair_colour,
-    "one_eye_colour": one_eye_colour,
-    "not_monochrome": not_monochrome,
-    "min_size": min_size,
-    "aspect_ratio": aspect_ratio,
-}
-
-def first_failed(c: Candidate, cfg: PrepareConfig) -> str | None:
-    "Name of the first rule of FILTERS that `c` fails, or None."
-    return next((name for name, rule in FILTERS.items() if not rule(c, cfg)), None)
-
-# %% ../nbs/04a_prepare.ipynb #4f82d463
-def model_tags(tags) -> list:
-    "The tags that are in Tag2pix's CIT or CVT vocabulary."
-    v = load_vocab()
-    known = set(v.cit) | set(v.cvt)
-    return [t for t in tags if t in known]
 
 # %% ../nbs/04a_prepare.ipynb #f32b82d1
 def center_square(img: np.ndarray,  # uint8 HxW or HxWxC
@@ -229,13 +41,13 @@ def _skeleton(rgb, lineart, region, cfg: PrepareConfig) -> tuple:
     "(skeleton, region map, source) from the best source: a skeleton net, the source's region map, or the line art."
     from colorseg.regions import labels_to_region, region_to_skeleton, skeleton_to_region
     if cfg.skeleton_ckpt:
-        from colorseg.skeleton import load_skeleton_net, predict_skeleton
+        from colorseg.skeleton_infer import load_skeleton_net, predict_skeleton
         if cfg.skeleton_ckpt not in _SKELETON_NETS: _SKELETON_NETS[cfg.skeleton_ckpt] = load_skeleton_net(cfg.skeleton_ckpt)
         net = _SKELETON_NETS[cfg.skeleton_ckpt]
         sk = predict_skeleton(lineart if net.input == "lineart" else rgb, net)
         return sk, region if region is not None else labels_to_region(skeleton_to_region(sk)), "net"
     if region is not None: return region_to_skeleton(region), region, "region"
-    from colorseg.colorize import skeleton_from_lineart
+    from colorseg.regions import skeleton_from_lineart
     sk = skeleton_from_lineart(lineart)
     return sk, labels_to_region(skeleton_to_region(sk)), "lineart"
 
@@ -283,90 +95,6 @@ def prepare_item(job: dict,  # id, tags, path, region (paths as str or None), ou
            "eyes": sorted(c.tags & colour_tags("eyes")), "source_size": list(c.size), "skeleton_source": source}
     with atomic_write(paths["record"]) as tmp: tmp.write_text(json.dumps(rec))
     return {**rec, "resumed": False}
-
-# %% ../nbs/04a_prepare.ipynb #589b1ef9
-LPIPS_ENV = "COLORSEG_LPIPS_ALEX"  # environment variable: torchvision AlexNet weights for LPIPS
-DEDUP_THRESHOLDS = {"alexnet": 0.1, "random": 0.01}  # default duplicate threshold per backbone (see above)
-_ALEX_SLICES = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}  # torchvision features.<i> conv -> lpips net.slice<k>.<i>
-
-def load_lpips(weights: str | os.PathLike | None = None,  # AlexNet weights; None: $COLORSEG_LPIPS_ALEX
-              ) -> tuple:  # (LPIPS model in eval mode, description of its backbone)
-    "LPIPS (AlexNet, v0.1) without any download: backbone from a local file, or a seeded random one with a warning."
-    import lpips, torch
-    with warnings.catch_warnings():  # torchvision's deprecation notes about lpips's `pretrained=` call
-        warnings.simplefilter("ignore", UserWarning)
-        with torch.random.fork_rng():
-            torch.manual_seed(0)  # the fallback backbone is the same in every run and process
-            model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
-    lin = Path(lpips.__file__).parent / "weights" / "v0.1" / "alex.pth"  # lpips's own linear layers (in the package)
-    missing = [k for k in torch.load(lin, map_location="cpu") if k not in model.state_dict()]
-    if missing: raise RuntimeError(f"lpips's {lin} has keys {missing[:3]} the model lacks; is lpips 0.1.4 installed?")
-    path = weights or os.environ.get(LPIPS_ENV)
-    if not path:
-        warnings.warn(f"LPIPS: no AlexNet weights (pass lpips_weights= or set {LPIPS_ENV} to torchvision's "
-                      "alexnet-owt-7be5be79.pth); using a RANDOM backbone: duplicates are still found, but distances "
-                      "are not calibrated LPIPS", stacklevel=2)
-        return model.eval(), "random-backbone (fallback, seed 0)"
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"LPIPS AlexNet weights {path} not found (from lpips_weights= or ${LPIPS_ENV})")
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    sd = sd.get("state_dict", sd) if isinstance(sd, dict) else sd
-    try:
-        mapped = {f"slice{_ALEX_SLICES[i]}.{i}.{kind}": sd[f"features.{i}.{kind}"] for i in _ALEX_SLICES for kind in ("weight", "bias")}
-        model.net.load_state_dict(mapped, strict=True)
-    except (KeyError, RuntimeError) as e:
-        raise ValueError(f"{path} is not a torchvision AlexNet state dict (features.0.weight ... features.10.bias): {e}") from None
-    return model.eval(), f"alexnet:{path}"
-
-# %% ../nbs/04a_prepare.ipynb #9fa44004
-def lpips_features(model,  # from load_lpips
-                   imgs: list,  # uint8 HxWx3 images, all the same size
-                   batch_size: int = 64,
-                  ) -> list:  # per layer: float tensor [N, C_l * h_l * w_l], unit-normalised per position, / sqrt(h_l w_l)
-    "LPIPS's normalised AlexNet features of each image, flattened (one backbone pass per image)."
-    import torch
-    from lpips import normalize_tensor
-    feats = []
-    with torch.no_grad():
-        for i in range(0, len(imgs), batch_size):
-            x = torch.from_numpy(np.stack(imgs[i:i + batch_size])).permute(0, 3, 1, 2).float() / 127.5 - 1  # (B, 3, H, W)
-            outs = model.net(model.scaling_layer(x))
-            feats.append([(normalize_tensor(o) / math.sqrt(o.shape[2] * o.shape[3])).flatten(1) for o in outs])
-    return [torch.cat([f[l] for f in feats]) for l in range(len(feats[0]))] if feats else []
-
-def lpips_distances(model, feats: list) -> np.ndarray:
-    "All-pairs LPIPS distance matrix [N, N] from `lpips_features`."
-    import torch
-    n = feats[0].shape[0] if feats else 0
-    D = torch.zeros(n, n)
-    with torch.no_grad():
-        for f, lin in zip(feats, model.lins):
-            w = lin.model[-1].weight.view(-1)  # (C,) per-channel weights of the 1x1 conv
-            wf = (f.view(n, len(w), -1) * w[None, :, None]).flatten(1)  # (N, C*h*w)
-            sq = (wf * f).sum(1)  # (N,) sum_c w_c f^2
-            D += sq[:, None] + sq[None, :] - 2 * wf @ f.T
-    return D.clamp_min(0).numpy()
-
-# %% ../nbs/04a_prepare.ipynb #0427e044
-def find_duplicates(items: list,  # records: id, hair, eyes, source_size
-                    imgs: list,  # their uint8 images (same size), in the same order
-                    model,  # from load_lpips
-                    threshold: float,  # LPIPS distance below which two images are duplicates
-                   ) -> list:  # (duplicate id, kept id, distance), by duplicate id
-    "Greedy LPIPS de-duplication within groups of the same colour tags."
-    groups = defaultdict(list)
-    for i, r in enumerate(items): groups[(tuple(r["hair"]), tuple(r["eyes"]))].append(i)
-    dups = []
-    for idx in groups.values():
-        if len(idx) < 2: continue
-        idx = sorted(idx, key=lambda i: (-math.prod(items[i]["source_size"]), items[i]["id"]))
-        D = lpips_distances(model, lpips_features(model, [imgs[i] for i in idx]))
-        kept = []
-        for a in range(len(idx)):
-            near = min(kept, key=lambda b: D[a, b]) if kept else None
-            if near is not None and D[a, near] < threshold: dups.append((items[idx[a]]["id"], items[idx[near]]["id"], float(D[a, near])))
-            else: kept.append(a)
-    return sorted(dups)
 
 # %% ../nbs/04a_prepare.ipynb #3f2f656a
 def split_of(sid: str, fracs: tuple = (0.8, 0.1, 0.1), seed: int = 0) -> str:

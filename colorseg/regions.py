@@ -12,27 +12,18 @@ import scipy.sparse.linalg as spla
 from skimage.measure import label as _cc_label
 from skimage.morphology import skeletonize
 from skimage.segmentation import expand_labels, watershed
+from .images import check_uint8
 
 # %% auto #0
 __all__ = ['region_to_labels', 'labels_to_region', 'region_boundaries', 'align_to', 'harmonic_fill', 'region_edges',
            'region_to_skeleton', 'danbooregion_skeleton', 'skeleton_to_region', 'adjusted_rand_index', 'adapted_rand',
-           'boundary_f_score', 'auto_radii', 'regions_from_lineart', 'skeleton_regions']
+           'boundary_f_score', 'auto_radii', 'regions_from_lineart', 'skeleton_regions', 'skeleton_from_lineart']
 
 # %% ../nbs/01_regions.ipynb #0bc8f235
 def _check_region(region, name="region"):
-    "Raise a helpful error unless `region` is a non-empty uint8 HxWx3 (or HxWx4) array."
-    if not isinstance(region, np.ndarray):
-        raise TypeError(f"{name} must be a numpy uint8 array of shape (H, W, 3), got {type(region).__name__}; "
-                        "load it with colorseg.images.read_image(path)")
-    if region.ndim != 3 or region.shape[2] not in (3, 4):
-        hint = ("for a label map use labels_to_region(labels) first" if region.ndim == 2 else
-                "expected RGB (3 channels) or RGBA (4)")
-        raise ValueError(f"{name} must be a region map of shape (H, W, 3), got shape {region.shape}; {hint}")
-    if region.dtype != np.uint8:
-        raise ValueError(f"{name} must be uint8, got {region.dtype}; region maps are flat 0-255 colours "
-                         "(convert with region.astype(np.uint8) if the values are already integers)")
-    if region.size == 0: raise ValueError(f"{name} is empty (shape {region.shape}); it needs at least one pixel")
-    return region
+    "Raise a helpful error unless `region` is a non-empty uint8 HxWx3 (or HxWx4) region map."
+    hint = "for a label map use labels_to_region(labels) first" if getattr(region, "ndim", 0) == 2 else "expected RGB (3 channels) or RGBA (4)"
+    return check_uint8(region, name, channels=(3, 4), hint=hint)
 
 def _colour_key(region):
     "One int64 per pixel that is equal exactly where the colours are equal."
@@ -457,3 +448,10 @@ def skeleton_regions(skeleton: np.ndarray,  # uint8 HxW predicted skeleton map
 def _renumber(labels: np.ndarray) -> np.ndarray:
     "Labels 1..K in order of first appearance of their ids."
     return (np.unique(labels, return_inverse=True)[1].reshape(labels.shape) + 1).astype(np.int32)
+
+# %% ../nbs/01_regions.ipynb #7d3028c4
+def skeleton_from_lineart(lineart: np.ndarray,  # uint8 HxW, 255 = paper
+                          **kw,  # regions_from_lineart options (radii, threshold, min_area, sliver_share)
+                         ) -> np.ndarray:
+    "Skeleton map (uint8 HxW) of the regions of the line art (trapped-ball filling, so gaps in the lines do not leak)."
+    return region_to_skeleton(labels_to_region(regions_from_lineart(lineart, **kw)))

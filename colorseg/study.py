@@ -41,7 +41,7 @@ def make_study(checkpoints: dict,  # method name -> colorizer checkpoint (a run'
                data: str | None = None,  # "synth" or a folder; None: the first checkpoint's training data
                size: int | None = None,  # None: the first checkpoint's image_size
                device: str = "cpu",
-               skeleton: str = "lineart",  # concat input: "lineart" (as at inference) | "gt"
+               skeleton_source: str | None = None,  # concat input: None (the model's own, as at inference) | gt | net | lineart
                baseline: str | None = None,  # the method increments are measured against (default: the first)
                overwrite: bool = False,  # replace an existing study (its responses no longer match!)
                dataset=None,  # a dataset to draw from instead of make_dataset(data, split, size)
@@ -50,7 +50,7 @@ def make_study(checkpoints: dict,  # method name -> colorizer checkpoint (a run'
     "Colour the same `n` line arts with every checkpoint into a study folder; returns its study.json."
     from colorseg.colorize import load_colorizer
     from colorseg.data import make_dataset
-    from colorseg.metrics import colorize_items
+    from colorseg.evaluate import colorize_items
     if len(checkpoints) < 2: raise ValueError(f"a study compares at least 2 methods; got {list(checkpoints)}")
     for m in checkpoints: _check_name(m, "method name")
     baseline = baseline or next(iter(checkpoints))
@@ -68,14 +68,14 @@ def make_study(checkpoints: dict,  # method name -> colorizer checkpoint (a run'
     ids = [f"s{k:03d}" for k in range(n)]
     samples = []
     for j, (m, model) in enumerate(models.items()):
-        for k, (it, la, tags, pred) in enumerate(colorize_items(model, ds, idx, skeleton, progress)):
+        for k, (it, la, tags, pred) in enumerate(colorize_items(model, ds, idx, skeleton_source, progress)):
             d = out / "samples" / ids[k]
             save_image(pred, d / f"{m}.png")
             if j == 0:
                 save_image(la, d / "lineart.png"); save_image(to_image(it["color"]), d / "reference.png")
                 samples.append({"id": ids[k], "index": int(idx[k]), "tags": " ".join(tags)})
     meta = dict(version=1, methods=list(checkpoints), baseline=baseline, criteria=CRITERIA, scores=list(SCORES), seed=seed,
-                data=str(data), split=split, size=size, skeleton=skeleton, checkpoints={m: str(p) for m, p in checkpoints.items()},
+                data=str(data), split=split, size=size, skeleton_source=skeleton_source, checkpoints={m: str(p) for m, p in checkpoints.items()},
                 samples=samples)
     with atomic_write(out / STUDY_FILE) as tmp: tmp.write_text(json.dumps(meta, indent=1))  # written last: marks the study complete
     return out / STUDY_FILE

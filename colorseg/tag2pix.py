@@ -10,16 +10,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .config import TrainConfig
-from .images import to_image
+from .config import ColorizeConfig
+from .images import line_mask, to_image
 from .metrics import region_inconsistency
 from .models import build_generator, build_discriminator
 from .tags import load_vocab
-from .train import Runtime, fit, resolve_device
+from .train import Runtime, fit, make_runtime
 
 # %% auto #0
-__all__ = ['adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'line_mask', 'part_loss', 'palette_loss', 'lr_factor', 'gan_weight',
-           'ColorizeTask', 'part_colours', 'resolve_lfe', 'train_colorizer']
+__all__ = ['adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'part_loss', 'palette_loss', 'lr_factor', 'gan_weight', 'ColorizeTask',
+           'part_colours', 'resolve_lfe', 'train_colorizer']
 
 # %% ../nbs/06a_tag2pix.ipynb #6a5cd50e
 def adv_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -40,10 +40,6 @@ def cls_loss(d: dict, cit: torch.Tensor, cvt: torch.Tensor, lambda_cit: float, l
             + lambda_cvt * F.binary_cross_entropy_with_logits(d["cvt"].float(), cvt))
 
 # %% ../nbs/06a_tag2pix.ipynb #cea4df58
-def line_mask(lineart: torch.Tensor) -> torch.Tensor:
-    "Line pixels (darker than mid grey) of line art in [-1, 1]: excluded from region statistics."
-    return lineart < 0
-
 def part_loss(logits: torch.Tensor,  # (B, P, H, W) part scores
               parts: torch.Tensor,  # (B, H, W) int64 part index per pixel
               balance: float = 0.5,  # weight ∝ (share + 2 %)^-balance: 0 plain CE, 0.5 small parts ~5x, 1 ~25x
@@ -84,10 +80,11 @@ class ColorizeTask:
     "Tag2pix-style colorizer (none / concat / dual / parts fusion) as a task for `colorseg.train.fit`."
     log_keys = ["d_loss", "d_adv", "d_cls", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls", "g_part", "g_pal", "w_gan"]
 
-    def __init__(self, rt: Runtime, cfg: TrainConfig, n_cit: int, n_cvt: int, lfe: nn.Module | None = None, skeleton_fn=None):
+    def __init__(self, rt: Runtime, cfg: ColorizeConfig, n_cit: int, n_cvt: int, lfe: nn.Module | None = None,
+                 skeleton=None):  # concat's skeleton: a colorseg.skeleton_infer.SkeletonSource; None: the dataset's maps
         self.rt, self.cfg, self.lfe, self.vocab = rt, cfg, lfe, load_vocab()
         self.step = 0  # set by fit before each train_step: drives the warm-up and the GAN ramp
-        self.skeleton_fn = skeleton_fn or (lambda batch: batch["skeleton"])  # concat input; ground truth by default
+        self.skeleton = skeleton
         self.G = build_generator(cfg.preset, cfg.fusion, n_cvt=n_cvt, lfe_dim=lfe.lfe_dim if lfe is not None else None).to(rt.device)
         self.D = build_discriminator(cfg.preset, n_cit=n_cit, n_cvt=n_cvt).to(rt.device)
         if lfe is not None: self.lfe = lfe.to(rt.device).eval().requires_grad_(False)
@@ -103,19 +100,23 @@ class ColorizeTask:
     def modules(self):
         "Saved in checkpoints: the frozen LFE and skeleton net too, so inference needs only the one file."
         return {"G": self.G, "D": self.D, **({"lfe": self.lfe} if self.lfe is not None else {}),
-                **({"skeleton": self.skeleton_fn} if isinstance(self.skeleton_fn, nn.Module) else {})}
+                **({"skeleton": self.skeleton.module} if self.skeleton is not None and self.skeleton.module is not None else {})}
     def extra_state(self):
         return {"lfe_config": self.lfe.config() if self.lfe is not None else None, "n_cit": self.D.n_cit, "n_cvt": self.D.n_cvt,
                 "n_parts": self.G.n_parts,
-                "skeleton_arch": self.skeleton_fn.config() if isinstance(self.skeleton_fn, nn.Module) else None}
+                "skeleton_arch": self.skeleton.config() if self.skeleton is not None else None}
     def optimizers(self): return {"G": self.opt_g, "D": self.opt_d}
     def phase(self, epoch: int) -> str: return "seg" if epoch < self.cfg.seg_epochs else "color"
+
+    def concat_skeleton(self, batch: dict) -> torch.Tensor:
+        "concat's second input channel, [B, 1, H, W] in [0, 1]: the dataset's map unless a skeleton source says otherwise."
+        return batch["skeleton"] if self.skeleton is None else self.skeleton.batch(batch)
 
     def generate(self, batch: dict) -> dict:
         "Run the generator on a batch (the LFE and the concat skeleton are filled in here)."
         x = batch["lineart"]
         feat = self.lfe.features(x) if self.lfe is not None else None
-        sk = self.skeleton_fn(batch) if self.cfg.fusion == "concat" else None
+        sk = self.concat_skeleton(batch) if self.cfg.fusion == "concat" else None
         return self.g_fwd(x, batch["cvt"], skeleton=sk, lfe_feat=feat)
 
     def train_step(self, batch: dict, epoch: int) -> dict:
@@ -188,7 +189,7 @@ class ColorizeTask:
         self.G.eval()
         with self.rt.autocast(): out = self.generate(batch)
         cols = {"lineart": batch["lineart"]}
-        if self.cfg.fusion == "concat": cols["skeleton"] = self.skeleton_fn(batch) * 2 - 1
+        if self.cfg.fusion == "concat": cols["skeleton"] = self.concat_skeleton(batch) * 2 - 1
         if self.cfg.fusion == "dual": cols["skeleton"] = out["skeleton"].float() * 2 - 1
         if self.cfg.fusion == "parts": cols["parts"] = part_colours(out["parts"].argmax(1))
         return {**cols, "output": out["color"].float(), "guide": out["guide"].float(), "target": batch["color"]}
@@ -201,32 +202,25 @@ def part_colours(parts: torch.Tensor,  # (B, H, W) part indices
     return lut[parts % len(lut)].permute(0, 3, 1, 2)
 
 # %% ../nbs/06a_tag2pix.ipynb #130ce363
-def resolve_lfe(cfg: TrainConfig, run_dir: Path, train_ds):
-    "The frozen LFE for a run: loaded from `cfg.lfe_path`, trained once and cached, or None when 'off'."
-    from colorseg.lfe import load_lfe, train_lfe
-    dev = resolve_device(cfg.device)
+def resolve_lfe(cfg: ColorizeConfig, run_dir: Path, train_ds, val_ds, rt: Runtime):
+    "The frozen LFE for a run: loaded from `cfg.lfe_path`, trained once (a tagnet run beside this one) and reused, or None when 'off'."
+    from colorseg.tagnet import TagNetConfig, load_tagnet, train_tagnet
     if cfg.lfe_path == "off": return None
-    if cfg.lfe_path: return load_lfe(cfg.lfe_path, dev)
-    path = run_dir.parent / f"lfe-{Path(cfg.data).name}{cfg.image_size}-s{cfg.seed}.pt"
-    if not path.exists():
-        train_lfe(train_ds, steps=cfg.lfe_steps, batch_size=cfg.batch_size, device=str(dev), seed=cfg.seed, out_path=path, progress=cfg.progress)
-    return load_lfe(path, dev)
+    if cfg.lfe_path: return load_tagnet(cfg.lfe_path, rt.device)
+    lcfg = TagNetConfig(input="lineart", data=cfg.data, image_size=cfg.image_size, n_train=cfg.n_train, n_val=cfg.n_val,
+                        batch_size=cfg.batch_size, max_steps=cfg.lfe_steps, seed=cfg.seed, device=cfg.device, progress=cfg.progress,
+                        out_dir=str(run_dir.parent / f"tagnet-lineart-{Path(cfg.data).name}{cfg.image_size}-s{cfg.seed}"))
+    return load_tagnet(train_tagnet(lcfg, train_ds, val_ds, rt), rt.device)
 
-def train_colorizer(cfg: TrainConfig) -> tuple[Path, dict]:
+def train_colorizer(cfg: ColorizeConfig) -> tuple[Path, dict]:
     "Train a colorizer as `cfg` says; returns (run folder, final validation stats)."
     from colorseg.data import make_dataset
-    run_dir = cfg.run_dir()
+    from colorseg.skeleton_infer import SkeletonSource
+    run_dir, rt = cfg.run_dir(), make_runtime(cfg)  # the device is resolved once, here
     train_ds = make_dataset(cfg.data, "train", cfg.image_size, n=cfg.n_train or None, cache=True)
     val_ds = make_dataset(cfg.data, "val", cfg.image_size, n=cfg.n_val, cache=True)
-    lfe = resolve_lfe(cfg, run_dir, train_ds)
-    skeleton_fn = None  # concat reads the dataset's skeleton maps unless the skeleton net is asked for
-    if cfg.fusion == "concat" and cfg.skeleton_source == "net":
-        from colorseg.skeleton import skeleton_fn_from
-        skeleton_fn = skeleton_fn_from(cfg.skeleton_path, str(resolve_device(cfg.device)))
+    lfe = resolve_lfe(cfg, run_dir, train_ds, val_ds, rt)
+    skeleton = SkeletonSource.of_run(cfg, rt.device) if cfg.fusion == "concat" and cfg.skeleton_source != "gt" else None
     vocab = load_vocab()
-    build = lambda rt: ColorizeTask(rt, cfg, n_cit=len(vocab.cit), n_cvt=len(vocab.cvt), lfe=lfe, skeleton_fn=skeleton_fn)
-    val = fit(build, train_ds, val_ds, run_dir, cfg.to_dict(), epochs=cfg.seg_epochs + cfg.epochs, batch_size=cfg.batch_size,
-              seed=cfg.seed, device=cfg.device, amp=cfg.amp, channels_last=cfg.channels_last, cpu_bf16=cfg.cpu_bf16, resume=cfg.resume,
-              max_steps=cfg.max_steps, ckpt_every=cfg.ckpt_every, log_every=cfg.log_every, num_workers=cfg.num_workers,
-              progress=cfg.progress, print_every=cfg.print_every)
-    return run_dir, val
+    build = lambda rt: ColorizeTask(rt, cfg, n_cit=len(vocab.cit), n_cvt=len(vocab.cvt), lfe=lfe, skeleton=skeleton)
+    return run_dir, fit(build, cfg, train_ds, val_ds, rt=rt)

@@ -13,12 +13,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from .images import atomic_write, save_image
+from .config import RunConfig
 
 # %% auto #0
-__all__ = ['RESUME_MAY_CHANGE', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime', 'dist_env',
-           'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step', 'distribute',
-           'EpochSampler', 'save_checkpoint', 'load_checkpoint', 'check_compatible', 'CSVLog', 'image_grid',
-           'plot_losses', 'evaluate', 'fit']
+__all__ = ['RESUME_MAY_CHANGE', 'LEGACY_KINDS', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime',
+           'dist_env', 'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step',
+           'distribute', 'EpochSampler', 'save_checkpoint', 'load_checkpoint', 'check_compatible', 'checkpoint_kind',
+           'freeze', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate', 'make_runtime', 'fit']
 
 # %% ../nbs/06_train.ipynb #c5cf35bb
 def resolve_device(name: str = "auto") -> torch.device:
@@ -185,6 +186,26 @@ def check_compatible(saved: dict, current: dict, path="checkpoint", may_change=R
         lines = "; ".join(f"{k}={a!r} in the checkpoint but {b!r} now" for k, a, b in diff)
         raise ValueError(f"{path} was trained with a different config: {lines}. Use a new out_dir, or set these fields to the checkpoint's values")
 
+LEGACY_KINDS = {"colorseg.lfe": "tagnet", "colorseg.metrics.ColorFeatureNet": "tagnet", "colorseg.skeleton": "skeleton",
+                "colorseg.lineart": "lineart"}  # the markers checkpoints carried before every one named its family
+
+def checkpoint_kind(st: dict,  # a loaded checkpoint
+                    path: str | os.PathLike = "checkpoint",  # for the message
+                   ) -> str:
+    "The model family that wrote a checkpoint: its `kind`, or, for a file written before `fit` stored one, the marker it carried then."
+    extra = st.get("extra") or {}
+    kind = st.get("kind") or extra.get("kind")
+    if kind: return LEGACY_KINDS.get(kind, kind)
+    if "channels_a" in extra: return "munit"  # MUNIT and colorizer runs from before the families had no marker at all
+    if "n_cvt" in extra: return "colorizer"
+    raise ValueError(f"{path} does not say which model family wrote it (no 'kind'); it is not a colorseg checkpoint, or one too old "
+                     "to recognise: retrain it (colorseg train --model <family>) or re-export it (colorseg export RUN/last.pt OUT.pt)")
+
+def freeze(model: nn.Module) -> nn.Module:
+    "Eval mode (batch-norm running statistics) and no gradients: for a loaded network that is only read."
+    for p in model.parameters(): p.requires_grad_(False)
+    return model.eval()
+
 # %% ../nbs/06_train.ipynb #6e9a4ecb
 class CSVLog:
     "Append rows with fixed columns; on resume, rows after the resumed step are dropped."
@@ -255,49 +276,41 @@ def evaluate(task, ds: Dataset, rt: Runtime, batch_size: int = 8) -> dict:
         outs.append(task.validate(batch)); ws.append(len(batch["index"]) if "index" in batch else 1)
     return _mean_dicts(outs, ws) if outs else {}
 
-def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, optimisers) once seeds are set
-        train_ds: Dataset,  # items: dicts of tensors
-        val_ds: Dataset | None,  # held-out items for validation and the sample grid
-        run_dir: str | os.PathLike,  # the run folder
-        config: dict,  # saved in checkpoints; checked on resume
-        epochs: int,  # total epochs (the task decides what each epoch means, e.g. the two steps)
-        batch_size: int,
-        seed: int = 0,
-        device: str = "auto",
-        amp: bool = True,  # bf16 autocast on CUDA
-        channels_last: bool = False,
-        cpu_bf16: bool = False,  # bf16 autocast on CPU
-        resume: bool = False,  # continue from run_dir/last.pt when it exists
-        max_steps: int = 0,  # stop after this many steps in total (0 = no limit)
-        ckpt_every: int = 0,  # also checkpoint every N steps
-        log_every: int = 10,
-        num_workers: int = 0,
-        n_samples: int = 8,  # rows in the sample grid
-        progress: bool = True,
-        print_every: int = 0,  # also print a plain progress line every N steps, and each epoch's validation (0 = off)
-       ) -> dict:
-    "Train `build_task(runtime)` for `epochs`; returns the final validation stats."
-    from tqdm.auto import tqdm
+def make_runtime(cfg: RunConfig) -> Runtime:
+    "The one place a run's device is resolved (under torchrun: this process's GPU, and the process group is started)."
     rank, world, local_rank = dist_env()
-    main = rank == 0
-    dev = resolve_device(device)
+    dev = resolve_device(cfg.device)
     if world > 1:
         if dev.type == "cuda": dev = torch.device("cuda", local_rank); torch.cuda.set_device(dev)
         if not dist.is_initialized(): dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
-        if batch_size % world: raise ValueError(f"batch_size={batch_size} (the global batch) must be divisible by the {world} processes")
-    local_bs = batch_size // world
-    run_dir = Path(run_dir)
+    if dev.type == "cuda": torch.backends.cudnn.benchmark = True
+    return Runtime(dev, cfg.amp, cfg.channels_last, cfg.cpu_bf16)
+
+def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, optimisers) once seeds are set
+        cfg: RunConfig,  # the family's config: schedule, batch size, seed, run folder, bookkeeping; saved in checkpoints with cfg.KIND
+        train_ds: Dataset,  # items: dicts of tensors
+        val_ds: Dataset | None,  # held-out items for validation and the sample grid
+        rt: Runtime | None = None,  # where it runs; None: make_runtime(cfg)
+        n_samples: int = 8,  # rows in the sample grid
+       ) -> dict:
+    "Train `build_task(runtime)` as `cfg` says; returns the final validation stats."
+    from tqdm.auto import tqdm
+    rank, world, _ = dist_env()
+    main = rank == 0
+    rt = rt or make_runtime(cfg)
+    config, epochs, max_steps, progress = cfg.to_dict(), cfg.total_epochs(), cfg.max_steps, cfg.progress
+    if cfg.batch_size % world: raise ValueError(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
+    local_bs = cfg.batch_size // world
+    run_dir = cfg.run_dir()
     if main: (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-    rt = Runtime(dev, amp, channels_last, cpu_bf16)
-    if rt.device.type == "cuda": torch.backends.cudnn.benchmark = True
-    seed_everything(seed)
+    seed_everything(cfg.seed)
     task = build_task(rt)
     if world > 1:
         distribute(task)
         progress = progress and main
     ckpt_path = run_dir / "last.pt"
     step, epoch, start = 0, 0, 0  # optimiser steps done; current epoch; batches of it done
-    if resume and ckpt_path.exists():
+    if cfg.resume and ckpt_path.exists():
         st = load_checkpoint(ckpt_path, map_location=rt.device)
         check_compatible(st["config"], config, ckpt_path)
         for k, m in task.modules().items(): m.load_state_dict(st["modules"][k])
@@ -305,9 +318,9 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         set_rng_state(st["rng"])
         step, epoch, start = st["step"], st["epoch"], st["batch"]
         if main: _log(run_dir, f"resumed from {ckpt_path} at step {step} (epoch {epoch}, batch {start})")
-    elif resume and main:
+    elif cfg.resume and main:
         _log(run_dir, f"resume=True but {ckpt_path} does not exist yet: starting fresh")
-    resumed = step if resume and step else None
+    resumed = step if cfg.resume and step else None
     if main:
         with atomic_write(run_dir / "config.json") as tmp: tmp.write_text(json.dumps(config, indent=2))
         log = CSVLog(run_dir / "stats.csv", ["step", "epoch", "phase", "time", *task.log_keys], resume_step=resumed)
@@ -316,7 +329,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
 
     def checkpoint(ep, batch):
         if not main: return
-        save_checkpoint(ckpt_path, dict(config=config, modules={k: m.state_dict() for k, m in task.modules().items()},
+        save_checkpoint(ckpt_path, dict(kind=cfg.KIND, config=config, modules={k: m.state_dict() for k, m in task.modules().items()},
                                         optimizers={k: o.state_dict() for k, o in task.optimizers().items()},
                                         rng=rng_state(), step=step, epoch=ep, batch=batch, time=time.time(),
                                         extra=getattr(task, "extra_state", dict)()))  # what inference needs to rebuild the task
@@ -324,10 +337,10 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     val = {}
     t0 = time.time()
     while epoch < epochs and not (max_steps and step >= max_steps):
-        sampler = EpochSampler(len(train_ds), local_bs, seed, epoch, start, rank, world)
+        sampler = EpochSampler(len(train_ds), local_bs, cfg.seed, epoch, start, rank, world)
         nb = sampler.batches_per_epoch()
-        if nb == 0: raise ValueError(f"the training set has {len(train_ds)} items, fewer than batch_size={batch_size}; lower batch_size or add data")
-        loader = _loader(train_ds, sampler, local_bs, num_workers, rt.device.type == "cuda")
+        if nb == 0: raise ValueError(f"the training set has {len(train_ds)} items, fewer than batch_size={cfg.batch_size}; lower batch_size or add data")
+        loader = _loader(train_ds, sampler, local_bs, cfg.num_workers, rt.device.type == "cuda")
         bar = tqdm(total=nb, initial=start, desc=f"epoch {epoch + 1}/{epochs} {getattr(task, 'phase', lambda e: '')(epoch)}".strip(), disable=not progress, leave=False)
         for b, batch in enumerate(loader, start):
             if hasattr(task, "step"): task.step = step   # steps done before this one (schedules that ramp by step)
@@ -336,29 +349,29 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
             if not all(math.isfinite(v) for v in stats.values()):
                 checkpoint(epoch, b + 1)
                 raise FloatingPointError(f"non-finite loss at step {step}: {stats}; the last checkpoint is {ckpt_path}. Lower the learning rates or check the data")
-            if main and (step % log_every == 0 or b + 1 == nb):
+            if main and (step % cfg.log_every == 0 or b + 1 == nb):
                 log.write(dict(step=step, epoch=epoch, phase=getattr(task, "phase", lambda e: "")(epoch), time=round(time.time() - t0, 2), **stats))
                 bar.set_postfix({k: f"{v:.3g}" for k, v in list(stats.items())[:4]})
-            if main and print_every and step % print_every == 0:
+            if main and cfg.print_every and step % cfg.print_every == 0:
                 print(f"step {step} epoch {epoch + 1}/{epochs} {time.time() - t0:.0f}s " + " ".join(f"{k}={v:.3g}" for k, v in stats.items()), flush=True)
             if max_steps and step >= max_steps: break
-            if ckpt_every and step % ckpt_every == 0: checkpoint(epoch, b + 1)
+            if cfg.ckpt_every and step % cfg.ckpt_every == 0: checkpoint(epoch, b + 1)
         bar.close()
         done_epoch = b + 1 >= nb
         epoch, start = (epoch + 1, 0) if done_epoch else (epoch, b + 1)
         if done_epoch and main:
             if val_ds is not None and len(val_ds):
-                val = evaluate(task, val_ds, rt, batch_size)
+                val = evaluate(task, val_ds, rt, cfg.batch_size)
                 vlog.write(dict(step=step, epoch=epoch, time=round(time.time() - t0, 2), **val))
                 save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"epoch_{epoch:03d}.png")
             plot_losses(run_dir / "stats.csv", run_dir / "loss_curves.png", run_dir / "val.csv")
             _log(run_dir, f"epoch {epoch}/{epochs} step {step} " + " ".join(f"{k}={v:.4g}" for k, v in val.items()))
-            if print_every: print(f"validation after epoch {epoch}/{epochs} (step {step}, {time.time() - t0:.0f}s): "
+            if cfg.print_every: print(f"validation after epoch {epoch}/{epochs} (step {step}, {time.time() - t0:.0f}s): "
                                   + " ".join(f"{k}={v:.4g}" for k, v in val.items()), flush=True)
         checkpoint(epoch, start)
         if world > 1: dist.barrier()
     if main and val_ds is not None and len(val_ds) and not val:
-        val = evaluate(task, val_ds, rt, batch_size)
+        val = evaluate(task, val_ds, rt, cfg.batch_size)
         save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"step_{step:06d}.png")
     if main: _log(run_dir, f"stopped at step {step}, epoch {epoch} ({time.time() - t0:.1f} s)")
     return val

@@ -8,7 +8,7 @@ import hashlib, json, os, shutil
 from pathlib import Path
 import torch
 from .images import atomic_write
-from .train import load_checkpoint, save_checkpoint
+from .train import checkpoint_kind, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'MANIFEST', 'DEFAULT_COLORIZER', 'RECORD_FILES', 'weights_dir', 'default_weights', 'sha256',
@@ -74,12 +74,12 @@ def export_weights(ckpt: str | os.PathLike,  # a training checkpoint (a run's la
                    metrics: dict | None = None,  # held-out metrics, written to the record's metrics.json
                    half: bool = True,  # store floating-point tensors in fp16
                    drop: tuple = ("D",),  # modules inference does not need
-                   kind: str | None = None,  # what the file holds; None: the checkpoint's own extra["kind"], else "colorizer"
+                   kind: str | None = None,  # the model family; None: the checkpoint's own (colorseg.train.checkpoint_kind)
                   ) -> Path:
     "Strip a checkpoint to what inference needs (fp16), copy its run record beside it, and update the manifest."
     ckpt, out = Path(ckpt), Path(out)
     st = load_checkpoint(ckpt)
-    kind = kind or (st.get("extra") or {}).get("kind") or "colorizer"
+    kind = kind or checkpoint_kind(st, ckpt)
     cast = lambda t: t.half() if half and torch.is_tensor(t) and t.is_floating_point() else t
     modules = {k: {n: cast(t) for n, t in sd.items()} for k, sd in st["modules"].items() if k not in drop}
     save_checkpoint(out, dict(config=st["config"], modules=modules, extra=st.get("extra"), step=st.get("step"), kind=kind,

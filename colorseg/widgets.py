@@ -18,7 +18,8 @@ from .config import FUSIONS, TrainConfig
 from .images import as_gray, as_rgb, read_image, shared_data
 from .munit import MunitConfig, load_munit
 from .regions import labels_to_region, region_boundaries, skeleton_to_region
-from .synth import PALETTE, make_sample
+from .synth_shapes import PALETTE
+from .synth_render import make_sample
 from .tags import load_vocab, parse_tags
 
 # %% auto #0

@@ -33,7 +33,7 @@ def test_ablation_csv(ablation):
     assert df["fid"].isna().all() or df["fid"].notna().all()  # Inception only when its weights file exists
     for run in df["run"].unique():
         assert json.loads((ablation / "runs" / run / "config.json").read_text())["out_dir"].endswith(run)
-    assert (ablation / "runs" / "lfe-synth32-s1.pt").exists() and (ablation / "runs" / "feature_net" / "last.pt").exists()
+    assert (ablation / "runs" / "tagnet-lineart-synth32-s1" / "last.pt").exists() and (ablation / "runs" / "feature_net" / "last.pt").exists()
 
 
 def test_rerun_skips_finished_runs(root, ablation):
@@ -65,7 +65,8 @@ def test_report_notebooks(root, ablation):
 
 def test_munit_rows(tmp_path):
     "MUNIT (reference-based: each drawing coloured like the next test illustration) gets rows and a table row, without tag accuracy."
-    from colorseg.ablation import AblationConfig, read_results, results_table, run_ablation
+    from colorseg.ablation import AblationConfig, read_results, run_ablation
+    from colorseg.report import results_table
     cfg = AblationConfig(fusions="none", munit="concat", seeds="0", image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
                          epochs=1, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
                          progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"))

@@ -49,7 +49,9 @@ def test_cli_errors_are_clear(tiny_run, tmp_path):
 def test_cli_layers_and_palette_with_shipped_weights(tmp_path):
     "--layers writes the four layers; --palette fixes a part's colour exactly in the flat layer; the folder form too."
     from colorseg.images import save_image
-    from colorseg.synth import PART_INDEX, SPLITS, make_sample
+    from colorseg.synth_shapes import PART_INDEX
+    from colorseg.synth import SPLITS
+    from colorseg.synth_render import make_sample
     s = make_sample(SPLITS["test"] + 7, 128)
     src = tmp_path / "lines"; src.mkdir(); save_image(s.lineart, src / "girl.png")
     r = subprocess.run([CLI, "colorize", str(src / "girl.png"), "--tags", "black_hair blue_eyes white_shirt", "--palette", "hair=#d04a8b",

@@ -1,9 +1,9 @@
-"""End-to-end checks of colorseg.models (generator, discriminator, presets, summary) and colorseg.lfe (CPU, fast)."""
+"""End-to-end checks of colorseg.models (generator, discriminator, presets, summary) and the line-art TagNet feeding it (CPU, fast)."""
 import pytest
 import torch
 
 from colorseg.config import FUSIONS, PRESETS
-from colorseg.lfe import LineFeatureExtractor, load_lfe, save_lfe, train_lfe
+from colorseg.tagnet import TagNet
 from colorseg.models import (DISC_PRESETS, GEN_PRESETS, build_discriminator, build_generator, model_summary)
 from colorseg.tags import load_vocab
 
@@ -193,66 +193,17 @@ def test_model_summary():
 
 # --- line-art feature extractor --------------------------------------------------------------------------------
 
-class ToyLines(torch.utils.data.Dataset):
-    "Learnable toy: tag k is on when quadrant k holds a dark square."
-    def __init__(self, n=64, size=32, seed=0):
-        g = torch.Generator().manual_seed(seed)
-        self.cit = (torch.rand(n, 4, generator=g) > 0.5).float()
-        self.lineart = torch.ones(n, 1, size, size)
-        h = size // 2
-        for i in range(n):
-            for k in range(4):
-                if self.cit[i, k]:
-                    y, x = (k // 2) * h, (k % 2) * h
-                    self.lineart[i, 0, y + 4:y + h - 4, x + 4:x + h - 4] = -1.0
-
-    def __len__(self): return len(self.cit)
-    def __getitem__(self, i): return {"lineart": self.lineart[i], "cit": self.cit[i], "tags": ["x"] * (i % 3)}
-
-
 def test_lfe_shapes():
-    lfe = LineFeatureExtractor(width=4, n_cit=N_CIT)
+    lfe = TagNet("lineart", width=4, n_cit=N_CIT)
     x = torch.rand(2, 1, 64, 96) * 2 - 1
     assert lfe.features(x).shape == (2, lfe.lfe_dim, 4, 6) and lfe.lfe_dim == 32
-    assert lfe(x).shape == (2, N_CIT)
+    assert lfe(x)["cit"].shape == (2, N_CIT)
 
 
-def test_train_lfe_learns_and_roundtrips(tmp_path):
-    ckpt = tmp_path / "sub" / "lfe.pt"
-    model, losses = train_lfe(ToyLines(), steps=60, batch_size=8, lr=3e-3, seed=0, out_path=ckpt,
-                              progress=False, width=4)
-    assert len(losses) == 60
-    assert sum(losses[-5:]) < 0.5 * sum(losses[:5]), losses
-    assert list(ckpt.parent.iterdir()) == [ckpt]
-    loaded = load_lfe(ckpt)
-    assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
-    x = ToyLines(n=2)[1]["lineart"][None]
-    torch.testing.assert_close(loaded.features(x), model.features(x))
-    # the seed fixes initialisation and sampling order
-    model2, losses2 = train_lfe(ToyLines(), steps=3, batch_size=8, lr=3e-3, seed=1, progress=False, width=4)
-    model3, losses3 = train_lfe(ToyLines(), steps=3, batch_size=8, lr=3e-3, seed=1, progress=False, width=4)
-    assert losses2 == losses3
-
-
-def test_lfe_feeds_generator(tmp_path):
-    lfe = LineFeatureExtractor(width=4, n_cit=N_CIT)
-    save_lfe(lfe, tmp_path / "lfe.pt")
-    lfe = load_lfe(tmp_path / "lfe.pt")
+def test_lfe_feeds_generator():
+    lfe = TagNet("lineart", width=4, n_cit=N_CIT).eval()
     g = build_generator("tiny", "dual", N_CVT, lfe_dim=lfe.lfe_dim)
     lineart, cvt, _, _ = inputs()
     with torch.no_grad():
         feat = lfe.features(lineart)
     assert g(lineart, cvt, lfe_feat=feat)["color"].shape == (2, 3, 64, 64)
-
-
-def test_load_lfe_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="leave TrainConfig.lfe_path empty"):
-        load_lfe(tmp_path / "missing.pt")
-    torch.save({"G": {}}, tmp_path / "gan.pt")
-    with pytest.raises(ValueError, match="not an LFE checkpoint"):
-        load_lfe(tmp_path / "gan.pt")
-    (tmp_path / "junk.pt").write_text("not a checkpoint")
-    with pytest.raises(ValueError, match="not a readable torch checkpoint"):
-        load_lfe(tmp_path / "junk.pt")
-    with pytest.raises(ValueError, match="'cit'"):
-        train_lfe([{"lineart": torch.zeros(1, 32, 32)}], steps=1, progress=False)

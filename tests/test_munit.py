@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from colorseg.images import read_image, shared_data
-from colorseg.munit import MunitConfig, colorize_reference, load_munit, sample_styles, train_munit
+from colorseg.munit_infer import colorize_reference, load_munit, sample_styles
+from colorseg.munit_train import MunitConfig, train_munit
 from colorseg.train import load_checkpoint, save_checkpoint
 
 SMALL = dict(image_size=32, n_train=8, n_val=4, batch_size=4, epochs=1, device="cpu", progress=False, log_every=1)

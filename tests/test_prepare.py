@@ -8,7 +8,8 @@ import torch
 
 from colorseg.data import FolderDataset, make_dataset
 from colorseg.images import read_image
-from colorseg.prepare import FILES, FILTERS, make_fixture, prepare
+from colorseg.danbooru import FILTERS
+from colorseg.prepare import FILES, make_fixture, prepare
 
 OPTS = dict(size=64, min_side=256)  # the fixture's small image (224 px) must fail min_size
 
@@ -105,7 +106,7 @@ def test_resume_skips_finished_items(prepared, fixture):
 
 
 def test_lineart_method_and_skeleton_net(fixture, tmp_path):
-    from colorseg.skeleton import SkeletonConfig, train_skeleton
+    from colorseg.skeleton_train import SkeletonConfig, train_skeleton
     src, meta, _ = fixture
     run, _ = train_skeleton(SkeletonConfig(image_size=32, n_train=8, n_val=2, batch_size=4, epochs=1, max_steps=2,
                                            device="cpu", progress=False, out_dir=str(tmp_path / "skel")))

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from colorseg.images import read_image, shared_data
-from colorseg.skeleton import (SkeletonConfig, load_skeleton_net, predict_skeleton, regions_cli, skeleton_dataset,
-                               skeleton_fn_from, train_skeleton, write_crop_pairs)
+from colorseg.skeleton_infer import SkeletonSource, load_skeleton_net, predict_skeleton, regions_cli
+from colorseg.skeleton_train import SkeletonConfig, skeleton_dataset, train_skeleton, write_crop_pairs
 from colorseg.train import load_checkpoint
 
 X = shared_data("real", "danbooregion")
@@ -81,20 +81,19 @@ def test_large_image_is_tiled_and_regions_cli_writes_both_maps(ckpt, tmp_path):
 
 def test_load_errors_name_the_fix(ckpt, tmp_path):
     with pytest.raises(FileNotFoundError, match="make skeleton"): load_skeleton_net(tmp_path / "missing.pt")
-    from colorseg.lfe import LineFeatureExtractor, save_lfe
-    save_lfe(LineFeatureExtractor(2, 3), tmp_path / "lfe.pt")
+    torch.save({"kind": "colorseg.lfe", "config": {"width": 2, "n_cit": 3}, "state_dict": {}}, tmp_path / "lfe.pt")  # an old LFE file
     with pytest.raises(ValueError, match="expected a skeleton-net checkpoint"): load_skeleton_net(tmp_path / "lfe.pt")
 
 
 def test_concat_colorizer_trains_on_predicted_skeletons(ckpt):
     "The skeleton source the lead wires into ColorizeTask: one train step with the frozen net's skeletons."
-    from colorseg.config import TrainConfig
+    from colorseg.config import ColorizeConfig
     from colorseg.tag2pix import ColorizeTask
     from colorseg.train import Runtime
-    fn = skeleton_fn_from(ckpt)
+    src = SkeletonSource("net", load_skeleton_net(ckpt)); fn = src.module
     before = {k: v.clone() for k, v in fn.state_dict().items()}
-    cfg = TrainConfig(fusion="concat", image_size=32, batch_size=2, lfe_path="off", device="cpu")
-    task = ColorizeTask(Runtime(torch.device("cpu")), cfg, n_cit=370, n_cvt=115, skeleton_fn=fn)
+    cfg = ColorizeConfig(fusion="concat", skeleton_source="net", image_size=32, batch_size=2, lfe_path="off", device="cpu")
+    task = ColorizeTask(Runtime(torch.device("cpu")), cfg, n_cit=370, n_cvt=115, skeleton=src)
     batch = dict(lineart=torch.rand(2, 1, 32, 32) * 2 - 1, color=torch.rand(2, 3, 32, 32) * 2 - 1,
                  skeleton=torch.zeros(2, 1, 32, 32), cit=torch.zeros(2, 370), cvt=torch.zeros(2, 115))
     stats = task.train_step(batch, epoch=0)
@@ -107,15 +106,15 @@ def test_concat_with_skeleton_net_end_to_end(ckpt, tmp_path):
     "train_colorizer(skeleton_source='net') -> the checkpoint carries the frozen net -> colorize uses it, no other file needed."
     import shutil
     from colorseg.colorize import colorize, load_colorizer
-    from colorseg.config import TrainConfig
+    from colorseg.config import ColorizeConfig
     from colorseg.tag2pix import train_colorizer
     net = tmp_path / "skeleton.pt"; shutil.copy(ckpt, net)
-    cfg = TrainConfig(fusion="concat", skeleton_source="net", skeleton_path=str(net), image_size=32, n_train=8, n_val=2,
+    cfg = ColorizeConfig(fusion="concat", skeleton_source="net", skeleton_path=str(net), image_size=32, n_train=8, n_val=2,
                       batch_size=4, seg_epochs=0, epochs=1, lfe_path="off", device="cpu", progress=False, out_dir=str(tmp_path / "run"))
     run, val = train_colorizer(cfg)
     net.unlink()  # inference must not need the original skeleton-net file
     model = load_colorizer(run / "last.pt")
-    assert model.skeleton_net is not None
+    assert model.skeleton.kind == "net" and "skeleton" in load_checkpoint(run / "last.pt")["modules"]
     line = np.full((40, 56), 255, np.uint8); line[20, :] = 0
     out = model(line, "red_hair")
     assert out["color"].shape == (40, 56, 3) and out["skeleton"].shape == (40, 56)

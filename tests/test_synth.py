@@ -1,4 +1,4 @@
-"End-to-end tests of the synthetic dataset (colorseg.synth) and the dataset readers (colorseg.data). CPU, seconds."
+"End-to-end tests of the synthetic characters and dataset (colorseg.synth_shapes, synth_render, synth) and the dataset readers (colorseg.data). CPU, seconds."
 import csv
 
 import numpy as np
@@ -8,8 +8,9 @@ import torch
 from colorseg.data import FolderDataset, make_dataset
 from colorseg.images import read_image
 from colorseg.regions import region_to_labels, region_to_skeleton
-from colorseg.synth import (CVT_PART, PARTS, PART_INDEX, PALETTE, SynthDataset, colour_tag_report, make_sample,
-                            write_dataset)
+from colorseg.synth import SynthDataset, write_dataset
+from colorseg.synth_render import colour_tag_report, make_sample
+from colorseg.synth_shapes import CVT_PART, PARTS, PART_INDEX, PALETTE
 from colorseg.tags import load_vocab
 
 VOCAB = load_vocab()
