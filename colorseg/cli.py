@@ -74,7 +74,7 @@ def _fit(a):
 
 def _lineart_net(a):
     from colorseg.lineart import train_lineart_net
-    print(train_lineart_net(a.out, steps=a.steps, device=a.device, resume=a.resume))
+    print(train_lineart_net(a.out, max_steps=a.max_steps, device=a.device, resume=a.resume))
 
 def _args_training(sub):
     from colorseg.families import FAMILIES, NOTEBOOK_FAMILIES
@@ -89,7 +89,7 @@ def _args_training(sub):
     f.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     f.set_defaults(fn=_fit)
     n = sub.add_parser("lineart-net", help="train the sketchKeras-style line-art net on the synthetic set")
-    n.add_argument("--out", default="runs/lineart-net"); n.add_argument("--steps", type=int, default=600)
+    n.add_argument("--out", default="runs/lineart-net"); n.add_argument("--max-steps", "--steps", dest="max_steps", type=int, default=600)
     n.add_argument("--device", default="auto"); n.add_argument("--resume", action="store_true")
     n.set_defaults(fn=_lineart_net)
 

@@ -11,18 +11,25 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torch.utils._pytree import tree_map
 
 # %% auto #0
-__all__ = ['cpu_flags', 'native_bf16', 'fold_batchnorm', 'count_batchnorms', 'se_squeeze', 'FusedBottleneck', 'fuse_blocks',
-           'FastEval', 'fast_eval', 'fast_colorizer', 'train_settings']
+__all__ = ['cpu_info', 'cpu_flags', 'native_bf16', 'fold_batchnorm', 'count_batchnorms', 'se_squeeze', 'FusedBottleneck',
+           'fuse_blocks', 'FastEval', 'fast_eval', 'fast_colorizer', 'train_settings']
 
 # %% ../nbs/23a_fast.ipynb #d68e5112
-def cpu_flags() -> set:
-    "The CPU's feature flags from /proc/cpuinfo (empty set where there is none)."
+def cpu_info(field: str,  # a /proc/cpuinfo key: "model name", "flags", "cpu MHz", ...
+             path: str | os.PathLike = "/proc/cpuinfo",
+            ) -> str | None:  # its first value, or None (no such key, or no such file)
+    "One field of /proc/cpuinfo (the one reader of that file: the benchmarks' CPU model and clock come from it too)."
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith(("flags", "Features")): return set(line.split(":", 1)[1].split())
+                key, sep, value = line.partition(":")
+                if sep and key.strip() == field: return value.strip()
     except OSError: pass
-    return set()
+    return None
+
+def cpu_flags() -> set:
+    "The CPU's feature flags (x86 `flags`, Arm `Features`; empty set where there is none)."
+    return set((cpu_info("flags") or cpu_info("Features") or "").split())
 
 def native_bf16(device: str | torch.device = "cpu") -> bool:
     "Does `device` do bf16 matrix maths natively (CUDA compute >= 8.0; a CPU with AVX512-BF16 or AMX-BF16)?"

@@ -287,13 +287,13 @@ def train_lineart(cfg: LineartConfig) -> Path:
     return cfg.run_dir() / "last.pt"
 
 def train_lineart_net(out_dir: str | os.PathLike = "runs/lineart-net",  # run folder (last.pt, stats.csv, samples/)
-                      steps: int = 600,  # optimiser steps (0: run `epochs` epochs)
+                      max_steps: int = 600,  # optimiser steps (0: run `epochs` epochs)
                       device: str = "auto",  # auto | cpu | cuda
                       resume: bool = False,  # continue out_dir/last.pt
                       **kw,  # any other LineartConfig field (image_size, crop, data, n_train, preset, lr, line_weight, seed, ...)
                      ) -> Path:  # the checkpoint, out_dir/last.pt
     "`train_lineart` with a config from keyword arguments (what `colorseg lineart-net` and `make lineart-net` run)."
-    return train_lineart(LineartConfig(out_dir=str(out_dir), max_steps=steps, device=device, resume=resume, **kw))
+    return train_lineart(LineartConfig(out_dir=str(out_dir), max_steps=max_steps, device=device, resume=resume, **kw))
 
 # %% ../nbs/02_lineart.ipynb #0e0a040e
 LINEART_NET_ENV = "COLORSEG_LINEART_NET"  # environment variable naming the default line-art net checkpoint

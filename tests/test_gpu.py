@@ -2,7 +2,7 @@
 import pytest
 import torch
 from colorseg.config import FUSIONS
-from colorseg.gpucheck import GPU_PLAN, check_compile, check_ddp, check_fusion, check_layout, check_resume
+from colorseg.gpucheck_checks import GPU_PLAN, check_compile, check_ddp, check_fusion, check_layout, check_resume
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 P = GPU_PLAN

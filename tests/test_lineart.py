@@ -41,7 +41,7 @@ def test_every_method_is_tested():
 def tiny_net(tmp_path_factory):
     "A line-art net after 3 optimiser steps on tiny synthetic pairs: for behaviour, not quality."
     out = tmp_path_factory.mktemp("lineart") / "run"
-    return train_lineart_net(out, steps=3, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4,
+    return train_lineart_net(out, max_steps=3, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4,
                              device="cpu", progress=False)
 
 
@@ -62,11 +62,11 @@ def test_net_resumes_through_the_shared_loop(tiny_net):
     import shutil
     run = tiny_net.parent.parent / "resumed"
     shutil.copytree(tiny_net.parent, run)
-    train_lineart_net(run, steps=5, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4, device="cpu",
+    train_lineart_net(run, max_steps=5, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4, device="cpu",
                       progress=False, resume=True)
     assert torch.load(run / "last.pt", weights_only=False)["step"] == 5
     with pytest.raises(ValueError, match="different config"):
-        train_lineart_net(run, steps=6, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4, lr=0.1,
+        train_lineart_net(run, max_steps=6, image_size=32, crop=32, n_train=8, n_val=2, preset="tiny", batch_size=4, lr=0.1,
                           device="cpu", progress=False, resume=True)
 
 

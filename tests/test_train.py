@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 import torch
 
-from colorseg.config import TrainConfig
+from colorseg.config import ColorizeConfig as TrainConfig
 from colorseg.train import load_checkpoint
 
 SMALL = dict(image_size=32, n_train=16, n_val=4, batch_size=4, seg_epochs=1, epochs=1, device="cpu", progress=False)
@@ -66,3 +66,20 @@ def test_resume_with_other_config_is_a_clear_error(tmp_path):
     train_colorizer(TrainConfig(fusion="dual", **kw))
     with pytest.raises(ValueError, match="fusion='dual' in the checkpoint but 'none' now"):
         train_colorizer(TrainConfig(fusion="none", resume=True, **kw))
+
+
+def test_concat_on_the_line_arts_own_regions(tmp_path):
+    "skeleton_source='lineart': concat trains and colours on the skeleton of the line art's own regions (no net, no ground truth)."
+    import numpy as np
+    from colorseg.families import load_run
+    from colorseg.regions import skeleton_from_lineart
+    from colorseg.tag2pix import train_colorizer
+    run, val = train_colorizer(TrainConfig(**dict(SMALL, seg_epochs=0), fusion="concat", skeleton_source="lineart", lfe_path="off",
+                                           max_steps=2, out_dir=str(tmp_path / "run")))
+    st = load_checkpoint(run / "last.pt")
+    assert st["kind"] == "colorizer" and "skeleton" not in st["modules"]  # nothing to carry: the source is the line art itself
+    model = load_run(run / "last.pt")
+    assert model.skeleton.kind == "lineart"
+    line = np.full((40, 48), 255, np.uint8); line[:, 20] = 0
+    out = model(line, "red_hair")
+    assert np.array_equal(out["skeleton"], skeleton_from_lineart(line)) and out["color"].shape == (40, 48, 3)

@@ -1,10 +1,12 @@
 "The demo app's logic without a browser: set widget values, click, and check what the page would show."
 import base64, datetime, io, json, os
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
-from colorseg.widgets import DemoApp, discover_checkpoints
+from colorseg.demo_app import DemoApp
+from colorseg.widgets import discover_checkpoints
 
 
 def upload(widget, content: bytes, name: str):
@@ -122,6 +124,13 @@ def test_no_checkpoint_says_make_train(tmp_path, monkeypatch):
     assert "COLORSEG_DEMO_CKPTS is not usable" in app.status.value
 
 
+def with_fusion(ckpt, fusion, out, kind="colorizer"):
+    "A copy of a checkpoint that says another family / fusion (what discover_checkpoints reads)."
+    from colorseg.train import load_checkpoint
+    st = load_checkpoint(ckpt)
+    torch.save({**st, "kind": kind, "config": {**st["config"], "fusion": fusion}}, out)
+
+
 def test_checkpoints_from_env_and_runs_folder(ckpt, tmp_path, monkeypatch):
     monkeypatch.setenv("COLORSEG_WEIGHTS", str(tmp_path / "no-weights"))
     monkeypatch.setenv("COLORSEG_DEMO_CKPTS", json.dumps({"mine": str(ckpt)}))
@@ -129,8 +138,7 @@ def test_checkpoints_from_env_and_runs_folder(ckpt, tmp_path, monkeypatch):
     monkeypatch.delenv("COLORSEG_DEMO_CKPTS")
     for name, fusion in [("b", "none"), ("a", "dual")]:
         (tmp_path / name).mkdir()
-        (tmp_path / name / "config.json").write_text(json.dumps({**json.loads((ckpt.parent / "config.json").read_text()), "fusion": fusion}))
-        os.symlink(ckpt, tmp_path / name / "last.pt")
+        with_fusion(ckpt, fusion, tmp_path / name / "last.pt")
     monkeypatch.setenv("COLORSEG_RUNS_DIR", str(tmp_path))
     app = DemoApp.from_env()
     assert list(app.checkpoints) == ["none", "dual"] == list(discover_checkpoints(tmp_path))
@@ -159,17 +167,13 @@ def test_shipped_weights_fill_the_columns_runs_lack(ckpt, tmp_path, monkeypatch)
     os.symlink(ckpt, w / "colorizer-parts.pt"); os.symlink(ckpt, w / "colorizer-dual.pt")
     monkeypatch.setenv("COLORSEG_WEIGHTS", str(w))
     (tmp_path / "runs" / "a").mkdir(parents=True)
-    (tmp_path / "runs" / "a" / "config.json").write_text(json.dumps({**json.loads((ckpt.parent / "config.json").read_text()), "fusion": "dual"}))
-    os.symlink(ckpt, tmp_path / "runs" / "a" / "last.pt")
+    with_fusion(ckpt, "dual", tmp_path / "runs" / "a" / "last.pt")
     found = discover_checkpoints(tmp_path / "runs")
     assert list(found) == ["parts", "dual"] and found["parts"] == w / "colorizer-parts.pt" and found["dual"] == tmp_path / "runs" / "a" / "last.pt"
     assert list(discover_checkpoints(tmp_path / "runs", shipped=False)) == ["dual"]
 
 
-def test_munit_runs_are_found_by_their_config_keys(tmp_path):
-    from dataclasses import fields
-    from colorseg.munit import MunitConfig
-    munit_cfg = {f.name: f.default for f in fields(MunitConfig)}  # every MunitConfig field, as its config.json has
-    for name, cfg in [("m", munit_cfg), ("mc", {**munit_cfg, "fusion": "concat"}), ("skeleton", {"input": "lineart", "lr": 1e-3})]:
-        (tmp_path / name).mkdir(); (tmp_path / name / "config.json").write_text(json.dumps(cfg)); (tmp_path / name / "last.pt").touch()
-    assert list(discover_checkpoints(tmp_path, shipped=False)) == ["munit", "munit-concat"]
+def test_munit_runs_are_found_by_their_checkpoint_kind(ckpt, tmp_path):
+    for name, kind, fusion in [("m", "munit", "none"), ("mc", "munit", "concat"), ("skeleton", "skeleton", None)]:
+        (tmp_path / name).mkdir(); with_fusion(ckpt, fusion, tmp_path / name / "last.pt", kind=kind)
+    assert list(discover_checkpoints(tmp_path, shipped=False)) == ["munit-none", "munit-concat"]
