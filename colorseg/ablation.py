@@ -166,7 +166,7 @@ def planned_steps(epochs: int,  # total epochs of the run
     return min(total, max_steps) if max_steps else total
 
 def run_planned_steps(tcfg) -> int:
-    "Planned steps of a TrainConfig or MunitConfig (the training set is sized, not generated)."
+    "Planned steps of a ColorizeConfig or MunitConfig (the training set is sized, not generated)."
     from colorseg.data import make_dataset
     n = len(make_dataset(tcfg.data, "train", tcfg.image_size, n=tcfg.n_train or None))
     return planned_steps(getattr(tcfg, "seg_epochs", 0) + tcfg.epochs, n, tcfg.batch_size, tcfg.max_steps)

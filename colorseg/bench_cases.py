@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from .bench_machine import measure, n_cores, peak_flops, ratio
-from .config import FUSIONS, TrainConfig
+from .config import FUSIONS, ColorizeConfig
 from .fast import fast_colorizer, native_bf16
 from .tags import load_vocab
 from .train import Runtime, freeze, seed_everything
@@ -70,7 +70,7 @@ def bench_train(fusion: str, preset: str,
     for name, (amp, cl, cpu_bf16, comp) in variants.items():
         seed_everything(0)
         rt = BenchRuntime(device, amp, cl, cpu_bf16)
-        cfg = TrainConfig(fusion=fusion, preset=preset, image_size=size, batch_size=batch, device=str(device), amp=amp,
+        cfg = ColorizeConfig(fusion=fusion, preset=preset, image_size=size, batch_size=batch, device=str(device), amp=amp,
                           channels_last=cl, compile=comp, seg_epochs=0, epochs=1, progress=False, warmup_steps=10**9 if warmup else 0)
         task = ColorizeTask(rt, cfg, n_cit, n_cvt, lfe=_lfe(lfe_width, n_cit, device) if lfe_width else None)
         b = rt.to(random_batch(batch, size, n_cit, n_cvt))
@@ -104,7 +104,7 @@ def random_colorizer(fusion: str, preset: str, device: torch.device = torch.devi
     seed_everything(seed)
     lfe = _lfe(lfe_width, 370, device)
     G = build_generator(preset, fusion, n_cvt=115, lfe_dim=lfe.lfe_dim).to(device).eval()
-    cfg = TrainConfig(fusion=fusion, preset=preset, device=str(device))
+    cfg = ColorizeConfig(fusion=fusion, preset=preset, device=str(device))
     return Colorizer(cfg, G, lfe, device, Path(f"random-{fusion}-{preset}"), SkeletonSource.of_run(cfg, device))
 
 @functools.lru_cache(maxsize=4)

@@ -167,7 +167,7 @@ def fast_colorizer(model,  # a colorseg.colorize.Colorizer
 
 # %% ../nbs/23a_fast.ipynb #36a45f25
 def train_settings(device: str | torch.device = "cpu") -> dict:
-    "TrainConfig fields for the measured training fast path on `device` (compile stays opt-in)."
+    "ColorizeConfig fields for the measured training fast path on `device` (compile stays opt-in)."
     dev = torch.device(device)
     if dev.type == "cuda": return dict(amp=True, channels_last=True, num_workers=min(8, os.cpu_count() or 1))
     return dict(channels_last=True)  # CPU: fp32 (Runtime's autocast is CUDA-only); NHWC helps oneDNN

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from .bench_cases import bench_colorize, bench_train, colorize_variants, train_variants
 from .bench_machine import n_cores, release_memory
-from .config import FUSIONS, TrainConfig
+from .config import FUSIONS, ColorizeConfig
 from .fast import fast_colorizer
 from .gpucheck_checks import Budget, Plan
 from .tag2pix import train_colorizer
@@ -73,9 +73,9 @@ def bench_train_stage(plan: Plan, device: torch.device) -> dict:
 # %% ../nbs/24b_gpucheck_bench.ipynb #251c4768
 RECIPE = dict(fusion="parts", preset="cpu", lfe_path="off", seg_epochs=0, lr_g=1e-3, warmup_steps=100_000, gan_ramp_steps=0)  # nbs/10_train.ipynb
 
-def recipe_config(plan: Plan, device: torch.device, out_dir: Path, max_steps: int, workers: int = 0) -> TrainConfig:
+def recipe_config(plan: Plan, device: torch.device, out_dir: Path, max_steps: int, workers: int = 0) -> ColorizeConfig:
     "The CPU recipe at the plan's preset, size and batch, bf16 (channels_last on CUDA), stopping after `max_steps`."
-    return TrainConfig(**{**RECIPE, "preset": plan.recipe_preset}, data="synth", image_size=plan.recipe_size, n_train=plan.n_train,
+    return ColorizeConfig(**{**RECIPE, "preset": plan.recipe_preset}, data="synth", image_size=plan.recipe_size, n_train=plan.n_train,
                        n_val=plan.n_val, batch_size=plan.recipe_batch, epochs=10_000, max_steps=max_steps, lr_half_life=max(1, max_steps // 3),
                        amp=True, cpu_bf16=device.type == "cpu", channels_last=device.type == "cuda", device=device.type,
                        num_workers=workers, out_dir=str(out_dir), progress=False, log_every=1 if max_steps <= 50 else 10)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from .bench_cases import random_batch
-from .config import TrainConfig
+from .config import ColorizeConfig
 from .fast import fast_eval
 from .models import build_generator
 from .tag2pix import ColorizeTask, part_loss, rec_loss, seg_loss, train_colorizer
@@ -127,9 +127,9 @@ def finite(*xs) -> bool:
 def _batch(batch: int, size: int, device: torch.device, channels_last: bool = False) -> dict:
     return Runtime(device, channels_last=channels_last).to(random_batch(batch, size))
 
-def _config(fusion: str, preset: str, size: int, batch: int, device: torch.device, **kw) -> TrainConfig:
-    "A small TrainConfig for the checks: no LFE, no progress bars, the colorization step from the start."
-    return TrainConfig(**{**dict(fusion=fusion, preset=preset, image_size=size, batch_size=batch, device=device.type, seg_epochs=0, epochs=1,
+def _config(fusion: str, preset: str, size: int, batch: int, device: torch.device, **kw) -> ColorizeConfig:
+    "A small ColorizeConfig for the checks: no LFE, no progress bars, the colorization step from the start."
+    return ColorizeConfig(**{**dict(fusion=fusion, preset=preset, image_size=size, batch_size=batch, device=device.type, seg_epochs=0, epochs=1,
                                  lfe_path="off", progress=False), **kw})
 
 def _conditioned(fusion: str, preset: str, size: int, batch: int, device: torch.device) -> tuple[dict, torch.nn.Module]:

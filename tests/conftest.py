@@ -12,10 +12,10 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     "A briefly trained tiny dual colorizer (shared by the tests that need a checkpoint)."
-    from colorseg.config import ColorizeConfig as TrainConfig
+    from colorseg.config import ColorizeConfig
     from colorseg.tag2pix import train_colorizer
     d = tmp_path_factory.mktemp("runs")
-    cfg = TrainConfig(fusion="dual", image_size=32, n_train=16, n_val=4, batch_size=4, seg_epochs=1, epochs=1,
+    cfg = ColorizeConfig(fusion="dual", image_size=32, n_train=16, n_val=4, batch_size=4, seg_epochs=1, epochs=1,
                       lfe_steps=5, device="cpu", progress=False, out_dir=str(d / "dual"))
     run, val = train_colorizer(cfg)
     return run

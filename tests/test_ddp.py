@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from colorseg.config import TrainConfig
+from colorseg.config import ColorizeConfig
 
 CFG = dict(fusion="dual", image_size=32, n_train=16, n_val=2, batch_size=4, seg_epochs=1, epochs=1, max_steps=6,
            lfe_path="off", device="cpu", progress=False, log_every=1)
@@ -21,7 +21,7 @@ def _worker(rank, world, port, out, cfg=CFG):
     torch.set_num_threads(1)
     from colorseg.tag2pix import train_colorizer
     try:
-        train_colorizer(TrainConfig(**cfg, out_dir=out))
+        train_colorizer(ColorizeConfig(**cfg, out_dir=out))
     finally:
         import torch.distributed as dist
         if dist.is_initialized(): dist.destroy_process_group()
@@ -30,7 +30,7 @@ def _worker(rank, world, port, out, cfg=CFG):
 def test_two_processes_match_one(tmp_path):
     torch.set_num_threads(1)
     from colorseg.tag2pix import train_colorizer
-    one, _ = train_colorizer(TrainConfig(**CFG, out_dir=str(tmp_path / "one")))
+    one, _ = train_colorizer(ColorizeConfig(**CFG, out_dir=str(tmp_path / "one")))
     mp.spawn(_worker, args=(2, _free_port(), str(tmp_path / "two")), nprocs=2, join=True)
     a, b = pd.read_csv(one / "stats.csv"), pd.read_csv(tmp_path / "two" / "stats.csv")
     assert len(a) == len(b) == 6

@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 import torch
 
-from colorseg.config import ColorizeConfig as TrainConfig
+from colorseg.config import ColorizeConfig
 from colorseg.train import load_checkpoint
 
 SMALL = dict(image_size=32, n_train=16, n_val=4, batch_size=4, seg_epochs=1, epochs=1, device="cpu", progress=False)
@@ -17,7 +17,7 @@ def test_papermill_train_notebook(root, tmp_path):
     nb = tmp_path / "train.ipynb"
     pm.execute_notebook(str(root / "nbs/10_train.ipynb"), str(nb), kernel_name="python3", cwd=str(root / "nbs"),
                         parameters=dict(SMALL, fusion="concat", preset="tiny", out_dir=str(out), n_test=4), progress_bar=False)
-    cfg = TrainConfig.from_json(out / "config.json")
+    cfg = ColorizeConfig.from_json(out / "config.json")
     assert cfg.fusion == "concat" and cfg.image_size == 32
     for f in ("last.pt", "stats.csv", "val.csv", "loss_curves.png", "learning_curve.png", "summary.csv", "log.txt", "test_metrics.json"):
         assert (out / f).exists(), f
@@ -50,9 +50,9 @@ def test_resume_after_interruption_is_exact(tmp_path):
     "K steps straight == K/2 steps, a crash, then resume for the rest: identical weights on CPU."
     from colorseg.tag2pix import train_colorizer
     kw = dict(SMALL, fusion="dual", lfe_path="off")
-    run_a, _ = train_colorizer(TrainConfig(**kw, out_dir=str(tmp_path / "a")))
-    train_colorizer(TrainConfig(**kw, max_steps=3, out_dir=str(tmp_path / "b")))  # stops mid-epoch, as a crash would after a checkpoint
-    run_b, _ = train_colorizer(TrainConfig(**kw, resume=True, out_dir=str(tmp_path / "b")))
+    run_a, _ = train_colorizer(ColorizeConfig(**kw, out_dir=str(tmp_path / "a")))
+    train_colorizer(ColorizeConfig(**kw, max_steps=3, out_dir=str(tmp_path / "b")))  # stops mid-epoch, as a crash would after a checkpoint
+    run_b, _ = train_colorizer(ColorizeConfig(**kw, resume=True, out_dir=str(tmp_path / "b")))
     a, b = load_checkpoint(run_a / "last.pt"), load_checkpoint(run_b / "last.pt")
     assert a["step"] == b["step"] == 8
     for net in ("G", "D"):
@@ -63,9 +63,9 @@ def test_resume_after_interruption_is_exact(tmp_path):
 def test_resume_with_other_config_is_a_clear_error(tmp_path):
     from colorseg.tag2pix import train_colorizer
     kw = dict(SMALL, lfe_path="off", max_steps=1, out_dir=str(tmp_path / "r"))
-    train_colorizer(TrainConfig(fusion="dual", **kw))
+    train_colorizer(ColorizeConfig(fusion="dual", **kw))
     with pytest.raises(ValueError, match="fusion='dual' in the checkpoint but 'none' now"):
-        train_colorizer(TrainConfig(fusion="none", resume=True, **kw))
+        train_colorizer(ColorizeConfig(fusion="none", resume=True, **kw))
 
 
 def test_concat_on_the_line_arts_own_regions(tmp_path):
@@ -74,7 +74,7 @@ def test_concat_on_the_line_arts_own_regions(tmp_path):
     from colorseg.families import load_run
     from colorseg.regions import skeleton_from_lineart
     from colorseg.tag2pix import train_colorizer
-    run, val = train_colorizer(TrainConfig(**dict(SMALL, seg_epochs=0), fusion="concat", skeleton_source="lineart", lfe_path="off",
+    run, val = train_colorizer(ColorizeConfig(**dict(SMALL, seg_epochs=0), fusion="concat", skeleton_source="lineart", lfe_path="off",
                                            max_steps=2, out_dir=str(tmp_path / "run")))
     st = load_checkpoint(run / "last.pt")
     assert st["kind"] == "colorizer" and "skeleton" not in st["modules"]  # nothing to carry: the source is the line art itself
