@@ -116,7 +116,7 @@ def format_report(res: dict) -> str:
     md += ["## Skeleton maps\n", "`speedup`: danbooregion_skeleton's time / region_to_skeleton's.\n\n",
            _md_table([sk], ["size", "steps", "region_to_skeleton_s_median", "danbooregion_s_median", "speedup", "peak_increase_mb", "load_1min"])]
     if res.get("line_regions"):
-        md += ["## Regions of line art\n", "`colorseg.regions.regions_from_lineart` (multi-radius trapped-ball filling), whole image.\n\n",
+        md += ["## Regions of line art\n", "`colorseg.fill.regions_from_lineart` (multi-radius trapped-ball filling), whole image.\n\n",
                _md_table([res["line_regions"]], ["what", "height", "width", "ms_per_mp_median", "ms_per_mp_min", "peak_increase_mb", "load_1min"])]
     d = res["data"]
     md += ["## Data\n", f"- synthetic samples ({d['synth']['size']} px, one process): {d['synth']['samples_per_s_median']} samples/s (median)\n",

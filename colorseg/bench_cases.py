@@ -198,7 +198,7 @@ def bench_line_regions(size: int = 1024,  # px: the synthetic drawing's size whe
                        real: bool = True,  # DanbooRegion's X (1820x1024, highpass line art) from the shared data, if there
                       ) -> dict:
     "Milliseconds per megapixel of regions_from_lineart (trapped-ball filling) on real or synthetic line art."
-    from colorseg.regions import regions_from_lineart
+    from colorseg.fill import regions_from_lineart
     la, what = None, f"synthetic line art {size} px"
     if real:
         try:

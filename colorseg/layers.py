@@ -10,7 +10,8 @@ import numpy as np
 from skimage.color import lab2rgb, rgb2lab
 from .images import as_gray, save_image
 from .metrics import region_medians
-from .regions import labels_to_region, regions_from_lineart
+from .fill import regions_from_lineart
+from .regions import labels_to_region
 
 # %% auto #0
 __all__ = ['LAYER_FILES', 'lines_layer', 'flat_colors', 'composite', 'region_parts', 'recolor', 'make_layers', 'colorize_layers',

@@ -47,7 +47,7 @@ def _skeleton(rgb, lineart, region, cfg: PrepareConfig) -> tuple:
         sk = predict_skeleton(lineart if net.input == "lineart" else rgb, net)
         return sk, region if region is not None else labels_to_region(skeleton_to_region(sk)), "net"
     if region is not None: return region_to_skeleton(region), region, "region"
-    from colorseg.regions import skeleton_from_lineart
+    from colorseg.fill import skeleton_from_lineart
     sk = skeleton_from_lineart(lineart)
     return sk, labels_to_region(skeleton_to_region(sk)), "lineart"
 

@@ -17,7 +17,7 @@ from .images import check_uint8
 # %% auto #0
 __all__ = ['region_to_labels', 'labels_to_region', 'region_boundaries', 'align_to', 'harmonic_fill', 'region_edges',
            'region_to_skeleton', 'danbooregion_skeleton', 'skeleton_to_region', 'adjusted_rand_index', 'adapted_rand',
-           'boundary_f_score', 'auto_radii', 'regions_from_lineart', 'skeleton_regions', 'skeleton_from_lineart']
+           'boundary_f_score', 'skeleton_regions']
 
 # %% ../nbs/01_regions.ipynb #0bc8f235
 def _check_region(region, name="region"):
@@ -339,66 +339,10 @@ def boundary_f_score(a: np.ndarray,  # integer label map (e.g. predicted)
     recall = (ndi.distance_transform_edt(~ba)[bb] <= tol).mean()
     return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
 
-# %% ../nbs/01_regions.ipynb #544d06d2
+# %% ../nbs/01_regions.ipynb #70f32097
 _SHIFTS = [((slice(1, None), slice(None)), (slice(None, -1), slice(None))), ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
            ((slice(None), slice(1, None)), (slice(None), slice(None, -1))), ((slice(None), slice(None, -1)), (slice(None), slice(1, None)))]
 
-def _merge_slivers(fill: np.ndarray,  # int HxW: this round's fills 1..k (0 elsewhere)
-                   old: np.ndarray,  # int HxW: the regions of earlier (larger) balls (0 elsewhere)
-                   share: float,  # merge a fill when this share of its border touches one old region
-                  ) -> np.ndarray:  # fill with merged fills set to -(old label)
-    """A smaller ball also finds the corners a larger one could not reach. Such a sliver borders its region over
-    a long open edge, while a region behind a gap touches its neighbour only across the gap: merge by that share."""
-    nbr, edge = np.zeros_like(old), np.zeros(fill.shape, bool)
-    for a, b in _SHIFTS:   # each pixel's old neighbour (any one) and whether it is on its fill's border
-        nbr[a] = np.maximum(nbr[a], old[b]); edge[a] |= fill[a] != fill[b]
-    edge[0] |= True; edge[-1] |= True; edge[:, 0] |= True; edge[:, -1] |= True
-    edge &= fill > 0; touch = edge & (nbr > 0)
-    k = int(fill.max())
-    perim = np.bincount(fill[edge], minlength=k + 1)
-    pairs = sp.coo_matrix((np.ones(int(touch.sum())), (fill[touch], nbr[touch])), shape=(k + 1, int(old.max()) + 1)).tocsr()
-    best, most = np.asarray(pairs.argmax(1)).ravel(), np.asarray(pairs.max(1).todense()).ravel()
-    merge = most >= share * np.maximum(perim, 1); merge[0] = False
-    return np.where(merge[fill] & (fill > 0), -best[fill], fill)
-
-def auto_radii(shape: tuple) -> tuple:
-    "Ball radii for an image: powers of two from ~1/64 of its short side down to 1 (1024 px: 16..1; 128 px: 2, 1)."
-    top = max(0, int(np.floor(np.log2(max(min(shape[:2]), 1) / 64))))
-    return tuple(2 ** k for k in range(top, -1, -1))
-
-def regions_from_lineart(lineart: np.ndarray,  # uint8 HxW line art, 255 = paper, dark lines (any size)
-                         radii: tuple | None = None,  # ball radii in px, largest first (gaps up to ~2x close); None: auto_radii(shape)
-                         threshold: int = 200,  # pixels darker than this are lines
-                         min_area: int = 4,  # fills smaller than this (px) join a neighbour instead
-                         sliver_share: float = 0.25,  # a smaller ball's fill that shares this much of its border with one region joins it
-                        ) -> np.ndarray:  # int32 HxW labels 1..K
-    "Regions of a line drawing by multi-radius trapped-ball filling; line pixels and slivers join the nearest region."
-    la = np.asarray(lineart)
-    if la.ndim != 2 or la.dtype != np.uint8 or la.size == 0:
-        raise ValueError(f"regions_from_lineart needs uint8 HxW line art (255 = paper), got {la.dtype} {la.shape}; "
-                         "convert colour images with colorseg.images.as_gray, or use colorseg.lineart.extract_lineart")
-    radii = auto_radii(la.shape) if radii is None else tuple(radii)
-    if not radii or any(r <= 0 for r in radii) or list(radii) != sorted(radii, reverse=True):
-        raise ValueError(f"radii must be positive and decreasing, got {radii}")
-    paper = la >= threshold
-    labels, n = np.zeros(la.shape, np.int32), 0
-    for r in radii:
-        free = paper & (labels == 0)
-        cores, k = ndi.label(ndi.distance_transform_edt(free) > r)   # where the ball's centre fits
-        if k == 0: continue
-        fill = expand_labels(cores, r + 0.5); fill[~free] = 0        # the ball's reach, inside the free paper
-        keep = np.bincount(fill.ravel(), minlength=k + 1) >= min_area; keep[0] = False
-        fill = (np.cumsum(keep) * keep)[fill]                        # drop small fills, renumber 1..kept
-        if n: fill = _merge_slivers(fill, labels, sliver_share)        # corners of earlier regions rejoin them
-        labels[fill < 0] = -fill[fill < 0]
-        new = fill > 0
-        if new.any():
-            ids, fill_new = np.unique(fill[new], return_inverse=True)
-            labels[new] = fill_new.ravel() + 1 + n; n += len(ids)
-    if n == 0: return np.ones(la.shape, np.int32)                   # all line (or all too small): one region
-    return expand_labels(labels, max(la.shape)).astype(np.int32)    # lines and slivers: nearest region
-
-# %% ../nbs/01_regions.ipynb #70f32097
 def _join_small(small: np.ndarray, big: np.ndarray, max_join: int) -> np.ndarray:
     "DanbooRegion's up_fill: each small component touching exactly one big label (and under max_join px) joins it; others get new labels."
     comp, k = ndi.label(small)
@@ -448,10 +392,3 @@ def skeleton_regions(skeleton: np.ndarray,  # uint8 HxW predicted skeleton map
 def _renumber(labels: np.ndarray) -> np.ndarray:
     "Labels 1..K in order of first appearance of their ids."
     return (np.unique(labels, return_inverse=True)[1].reshape(labels.shape) + 1).astype(np.int32)
-
-# %% ../nbs/01_regions.ipynb #7d3028c4
-def skeleton_from_lineart(lineart: np.ndarray,  # uint8 HxW, 255 = paper
-                          **kw,  # regions_from_lineart options (radii, threshold, min_area, sliver_share)
-                         ) -> np.ndarray:
-    "Skeleton map (uint8 HxW) of the regions of the line art (trapped-ball filling, so gaps in the lines do not leak)."
-    return region_to_skeleton(labels_to_region(regions_from_lineart(lineart, **kw)))

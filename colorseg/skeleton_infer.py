@@ -13,7 +13,8 @@ from torch import nn
 from .config import SKELETON_SOURCES
 from .images import as_gray, as_rgb, read_image, save_image, skeleton_to_tensor, skeleton_to_uint8, to_image, to_tensor
 from .regions import (adapted_rand, adjusted_rand_index, align_to, boundary_f_score, labels_to_region, region_to_labels,
-                              region_to_skeleton, skeleton_from_lineart, skeleton_regions, skeleton_to_region)
+                              region_to_skeleton, skeleton_regions, skeleton_to_region)
+from .fill import skeleton_from_lineart
 from .skeleton import SkeletonUNet
 from .skeleton_train import SkeletonConfig, region_scores
 from .train import freeze, load_checkpoint, resolve_device
@@ -191,7 +192,7 @@ def image_regions(img: np.ndarray,  # uint8 line art or colour illustration (L, 
                  ) -> np.ndarray:  # int32 HxW labels
     "Regions of a line drawing or a colour illustration by the method measured best (see the table)."
     from colorseg.lineart import extract_lineart
-    from colorseg.regions import regions_from_lineart
+    from colorseg.fill import regions_from_lineart
     if method not in REGION_METHODS: raise ValueError(f"method={method!r}; choose one of {REGION_METHODS}")
     if method == "net": return predict_regions(img, None, **kw)
     kind = image_kind(img)

@@ -9,7 +9,8 @@ import numpy as np
 from skimage.color import lab2rgb, rgb2lab
 from .images import as_gray
 from .metrics import region_medians
-from .regions import regions_from_lineart, skeleton_to_region
+from .fill import regions_from_lineart
+from .regions import skeleton_to_region
 
 # %% auto #0
 __all__ = ['REGION_SOURCES', 'snap_colors', 'snap_regions', 'SnapColorizer']

@@ -72,7 +72,7 @@ def test_concat_on_the_line_arts_own_regions(tmp_path):
     "skeleton_source='lineart': concat trains and colours on the skeleton of the line art's own regions (no net, no ground truth)."
     import numpy as np
     from colorseg.families import load_run
-    from colorseg.regions import skeleton_from_lineart
+    from colorseg.fill import skeleton_from_lineart
     from colorseg.tag2pix import train_colorizer
     run, val = train_colorizer(ColorizeConfig(**dict(SMALL, seg_epochs=0), fusion="concat", skeleton_source="lineart", lfe_path="off",
                                            max_steps=2, out_dir=str(tmp_path / "run")))
