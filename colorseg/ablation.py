@@ -18,10 +18,10 @@ from .families import load_run, run_id
 from .munit_train import MUNIT_FUSIONS, MunitConfig
 
 # %% auto #0
-__all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'parse_list',
-           'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps',
-           'checkpoint_step', 'read_results', 'write_results', 'upsert', 'posts_for', 'run_state', 'plan_table',
-           'colorizer_predict', 'resolve_feature_net', 'run_ablation']
+__all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'RECORD_DROP',
+           'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps',
+           'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record', 'read_records', 'posts_for',
+           'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net', 'run_ablation']
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
@@ -68,7 +68,8 @@ class AblationConfig(FlatConfig):
     snap_shading: float = 0.0  # 0: flat region colours; 1: keep the predicted lightness
     # where and how
     root: str = "runs/ablation"  # one run folder per (fusion, seed[, λ_seg]) under here
-    csv: str = "reports/ablation.csv"  # one row per scored (run, post-process)
+    csv: str = "reports/ablation.csv"  # one row per scored (run, post-process), rebuilt from the records
+    records: str = ""  # the run records (config, curve, metrics), one folder per run; '' = runs/ beside csv (reports/runs)
     device: str = "auto"
     threads: int = 0  # torch CPU threads (0 = torch's default)
     progress: bool = True  # a progress bar over runs
@@ -96,6 +97,8 @@ class AblationConfig(FlatConfig):
         if not s or len(set(s)) != len(s) or min(s) < 0: raise ConfigError(f"AblationConfig.seeds={self.seeds!r}: give distinct non-negative integers, e.g. '0,1,2'")
         if any(v < 0 for v in self.lambda_seg_list): raise ConfigError(f"AblationConfig.lambda_segs={self.lambda_segs!r}: values must be >= 0")
         if self.lambda_seg_list and "dual" not in self.fusion_list: raise ConfigError("AblationConfig.lambda_segs sweeps the dual branch's weight; add 'dual' to fusions or set lambda_segs=''")
+        if self.records_dir.resolve() == Path(self.root).resolve():
+            raise ConfigError(f"AblationConfig: records ({self.records_dir}) and root ({self.root}) are one folder, but a record is not a run folder; set records to another")
         if self.n_test < 2 and (self.fid != "off" or self.feature_net != "off"): raise ConfigError("AblationConfig.n_test must be >= 2 for FID/KID (or set fid='off' and feature_net='off')")
         try: self.train_config(RunSpec("colorizer", self.fusion_list[0], s[0]))  # the budget fields must make a valid ColorizeConfig
         except ConfigError as e: raise ConfigError(f"{e} (from the AblationConfig field of the same name)") from None
@@ -105,6 +108,7 @@ class AblationConfig(FlatConfig):
     lambda_seg_list = property(lambda self: parse_list(self.lambda_segs, float, "lambda_segs"))
     munit_list = property(lambda self: parse_list(self.munit, str, "munit"))
     snap_list = property(lambda self: parse_list(self.snap, str, "snap"))
+    records_dir = property(lambda self: Path(self.records) if self.records else Path(self.csv).parent / "runs")
 
     def train_config(self, spec: "RunSpec"):
         "The ColorizeConfig (or MunitConfig) of one planned run."
@@ -186,7 +190,7 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
     p = Path(path)
     if not p.exists(): return pd.DataFrame(columns=ID_COLUMNS)
     df = pd.read_csv(p, keep_default_na=True)
-    df["post"] = df["post"].fillna("") if "post" in df else ""
+    df["post"] = ["" if pd.isna(v) else str(v) for v in df["post"]] if "post" in df else ""
     return df
 
 def write_results(df: pd.DataFrame, path: str | os.PathLike):
@@ -200,6 +204,36 @@ def upsert(df: pd.DataFrame, row: dict) -> pd.DataFrame:
     keep = df[~((df["run"] == row["run"]) & (df["post"].fillna("") == row["post"]))] if len(df) else df
     new = pd.DataFrame([row])
     return new if not len(keep) else pd.concat([keep, new], ignore_index=True)
+
+RECORD_DROP = ("out_dir", "device", "resume", "progress", "print_every", "num_workers", "log_every", "ckpt_every")  # where and how, not what
+
+def _json(o):
+    return o.item() if hasattr(o, "item") else str(o)
+
+def write_record(records: str | os.PathLike,  # the records folder (reports/runs)
+                 row: dict,  # one scored row (run, post, ... metrics)
+                 run_dir: str | os.PathLike | None = None,  # the run folder: its config.json and val.csv go into the record too
+                ) -> Path:
+    "Add a scored row to `records/<run>/metrics.json` (keyed by post-process); with `run_dir`, also the run's config and curve."
+    d = Path(records) / row["run"]; d.mkdir(parents=True, exist_ok=True)
+    if run_dir is not None:
+        cfg = {k: v for k, v in json.loads((Path(run_dir) / "config.json").read_text()).items() if k not in RECORD_DROP}
+        with atomic_write(d / "config.json") as tmp: tmp.write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
+        if (Path(run_dir) / "val.csv").exists():
+            with atomic_write(d / "curve.csv") as tmp: tmp.write_text((Path(run_dir) / "val.csv").read_text())
+    m = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").exists() else {}
+    m[row.get("post") or "raw"] = row
+    with atomic_write(d / "metrics.json") as tmp: tmp.write_text(json.dumps(m, indent=1, sort_keys=True, default=_json) + "\n")
+    return d
+
+def read_records(records: str | os.PathLike) -> pd.DataFrame:
+    "Every scored row of `records/*/metrics.json`, as the results CSV has them (an empty frame with the id columns when there are none)."
+    rows = [r for p in sorted(Path(records).glob("*/metrics.json")) for _, r in sorted(json.loads(p.read_text()).items())]
+    if not rows: return pd.DataFrame(columns=ID_COLUMNS)
+    df = pd.DataFrame(rows)
+    df["post"] = ["" if pd.isna(v) else str(v) for v in df["post"]]
+    cols = [c for c in ID_COLUMNS if c in df] + sorted(c for c in df if c not in ID_COLUMNS)
+    return df[cols].sort_values(["seed", "run", "post"], kind="stable").reset_index(drop=True)
 
 # %% ../nbs/11a_ablation.ipynb #deb386d7
 def posts_for(cfg: AblationConfig, spec: RunSpec) -> list:
@@ -216,13 +250,15 @@ def run_state(cfg: AblationConfig, spec: RunSpec, df: pd.DataFrame) -> dict:
     tcfg = cfg.train_config(spec)
     planned, step = run_planned_steps(tcfg), checkpoint_step(Path(tcfg.out_dir) / "last.pt")
     if planned == 0: raise ValueError(f"run {spec.name}: {cfg.n_train} training items make no batch of {cfg.batch_size}; raise n_train or lower batch_size")
+    if all(_row_ok(df, spec.name, p, planned, cfg) for p in posts_for(cfg, spec)):  # a complete record: nothing to do
+        return dict(state="done", step=planned, planned=planned, missing=[])
     missing = [p for p in posts_for(cfg, spec) if not _row_ok(df, spec.name, p, step, cfg)]
     state = "train" if step < planned else "evaluate" if missing else "done"
     return dict(state=state, step=step, planned=planned, missing=missing if step >= planned else posts_for(cfg, spec))
 
 def plan_table(cfg: AblationConfig) -> pd.DataFrame:
     "The plan with each run's state (a dry run: nothing is trained)."
-    df = read_results(cfg.csv)
+    df = read_records(cfg.records_dir)
     rows = []
     for s in plan_runs(cfg):
         st = run_state(cfg, s, df)
@@ -272,13 +308,13 @@ def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
     return evaluate_predictions(colorizer_predict(snapped, source), test_ds, cfg.n_test, info, feature_net=fnet, **kw)
 
 def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
-    "Train, resume, score or skip every planned run; rewrites `cfg.csv` after each. Returns what was done per run."
+    "Train, resume, score or skip every planned run; writes its record and rewrites `cfg.csv` after each. Returns what was done per run."
     from tqdm.auto import tqdm
     from colorseg.data import make_dataset
     from colorseg.train import resolve_device
     if cfg.threads: torch.set_num_threads(cfg.threads)
     device = str(resolve_device(cfg.device))
-    specs, df = plan_runs(cfg), read_results(cfg.csv)
+    specs, df = plan_runs(cfg), read_records(cfg.records_dir)
     Path(cfg.root).mkdir(parents=True, exist_ok=True)
     with atomic_write(Path(cfg.root) / "ablation.json") as tmp: tmp.write_text(json.dumps(cfg.to_dict(), indent=2))
     test_ds = fnet = None
@@ -307,6 +343,7 @@ def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
                        planned_steps=st["planned"], n_test=cfg.n_test, test_split=cfg.test_split,
                        train_s=round(entry["train_s"] or old_train, 1), eval_s=round(dt, 1),
                        **{k: v for k, v in res.items() if k not in ("fusion", "split", "n_requested")})
+            write_record(cfg.records_dir, row, tcfg.out_dir)
             df = upsert(df, row)
             write_results(df, cfg.csv)
         log.append({**entry, "action": "train+score" if st["state"] == "train" else "score"})

@@ -10,8 +10,8 @@ from typing import ClassVar
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'TrainConfig', 'ConfigError', 'FlatConfig', 'RunConfig',
-           'ColorizeConfig']
+__all__ = ['FUSIONS', 'PRESETS', 'SKELETON_SOURCES', 'CHOICES', 'TrainConfig', 'CPU_RECIPE', 'ConfigError', 'FlatConfig',
+           'RunConfig', 'ColorizeConfig']
 
 # %% ../nbs/00_config.ipynb #37dea6f0
 FUSIONS = ("none", "concat", "dual", "parts")  # no segmentation | line art + skeleton input | second skeleton decoder | part routing (colorseg's extension)
@@ -194,7 +194,17 @@ class ColorizeConfig(RunConfig):
         if self.skeleton_source != "gt" and self.fusion != "concat":
             raise ConfigError(f"ColorizeConfig.skeleton_source={self.skeleton_source!r} only applies to fusion='concat' (got {self.fusion!r}); use 'gt'")
 
+    @classmethod
+    def recipe(cls, **kw) -> "ColorizeConfig":
+        "The CPU recipe (`CPU_RECIPE`, nbs/10_train.ipynb's defaults) with some fields changed."
+        return cls(**{**CPU_RECIPE, **kw})
+
 TrainConfig = ColorizeConfig  # the old name (notebooks, checkpoints and scripts written before the families)
+
+# the CPU recipe: what `make train`, the shipped weights and the ablation train (nbs/10_train.ipynb's parameter defaults)
+CPU_RECIPE = dict(fusion="parts", preset="cpu", image_size=128, n_train=4000, n_val=64, batch_size=16, seg_epochs=0, epochs=4,
+                  lr_g=1e-3, lr_half_life=500, warmup_steps=100_000, gan_ramp_steps=0, lfe_path="off", cpu_bf16=True,
+                  progress=False, print_every=25)
 
 # %% ../nbs/00_config.ipynb #d007d7e5
 _IPY_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}

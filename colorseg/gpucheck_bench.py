@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from .bench_cases import bench_colorize, bench_train, colorize_variants, train_variants
 from .bench_machine import n_cores, release_memory
-from .config import FUSIONS, ColorizeConfig
+from .config import CPU_RECIPE, FUSIONS, ColorizeConfig
 from .fast import fast_colorizer
 from .gpucheck_checks import Budget, Plan
 from .tag2pix import train_colorizer
@@ -71,7 +71,7 @@ def bench_train_stage(plan: Plan, device: torch.device) -> dict:
     return _status(rec)
 
 # %% ../nbs/24b_gpucheck_bench.ipynb #251c4768
-RECIPE = dict(fusion="parts", preset="cpu", lfe_path="off", seg_epochs=0, lr_g=1e-3, warmup_steps=100_000, gan_ramp_steps=0)  # nbs/10_train.ipynb
+RECIPE = {k: CPU_RECIPE[k] for k in ("fusion", "preset", "lfe_path", "seg_epochs", "lr_g", "warmup_steps", "gan_ramp_steps")}  # the CPU recipe's training choices
 
 def recipe_config(plan: Plan, device: torch.device, out_dir: Path, max_steps: int, workers: int = 0) -> ColorizeConfig:
     "The CPU recipe at the plan's preset, size and batch, bf16 (channels_last on CUDA), stopping after `max_steps`."

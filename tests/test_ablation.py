@@ -19,7 +19,7 @@ def _run(repo, name, out, **params):
 @pytest.fixture(scope="module")
 def ablation(root, tmp_path_factory):
     d = tmp_path_factory.mktemp("ablation")
-    _run(root, "11_ablation", d, **MICRO, root=str(d / "runs"), csv=str(d / "ablation.csv"))
+    _run(root, "11_ablation", d, **MICRO, root=str(d / "runs"), csv=str(d / "ablation.csv"), records=str(d / "records"))
     return d
 
 
@@ -40,7 +40,8 @@ def test_rerun_skips_finished_runs(root, ablation):
     ckpts = sorted((ablation / "runs").glob("*/last.pt"))
     before = {p: p.stat().st_mtime_ns for p in ckpts}
     csv_before = (ablation / "ablation.csv").read_text()
-    nb = _run(root, "11_ablation", ablation, **MICRO, root=str(ablation / "runs"), csv=str(ablation / "ablation.csv"))
+    nb = _run(root, "11_ablation", ablation, **MICRO, root=str(ablation / "runs"), csv=str(ablation / "ablation.csv"),
+              records=str(ablation / "records"))
     assert {p: p.stat().st_mtime_ns for p in ckpts} == before  # nothing retrained
     assert (ablation / "ablation.csv").read_text() == csv_before  # nothing rescored
     assert nb.count("skip") >= 4
@@ -48,8 +49,12 @@ def test_rerun_skips_finished_runs(root, ablation):
 
 def test_report_notebooks(root, ablation):
     rep = ablation / "reports"
-    _run(root, "30_results_table", ablation, csv=str(ablation / "ablation.csv"), runs=str(ablation / "runs"), out_dir=str(rep))
+    _run(root, "30_results_table", ablation, records=str(ablation / "records"), runs=str(ablation / "runs"), out_dir=str(rep))
     md = (rep / "table1.md").read_text()
+    again = ablation / "again"
+    _run(root, "30_results_table", ablation, records=str(ablation / "records"), runs=str(ablation / "runs"), out_dir=str(again))
+    assert (again / "table1.md").read_text() == md  # the records alone give the table, byte for byte
+    assert sorted(p.name for p in (ablation / "records" / "dual-s1").iterdir()) == ["config.json", "curve.csv", "metrics.json"]
     for s in ("| Tag2pix (none) | 2 |", "| Dual | 2 |", "| Dual + region snap | 2 |", "ground truth (reference)",
               "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE00", "95% t-CI"):
         assert s in md, s
@@ -69,7 +74,7 @@ def test_munit_rows(tmp_path):
     from colorseg.report import results_table
     cfg = AblationConfig(fusions="none", munit="concat", seeds="0", image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
                          epochs=1, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
-                         progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"))
+                         progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
     assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
     df = read_results(cfg.csv).set_index("method")
     assert df.loc["munit-concat", "step"] == 2 and pd.isna(df.loc["munit-concat", "tag_acc_parts"]) and df.loc["munit-concat", "region_de2000"] > 0

@@ -83,3 +83,14 @@ def test_concat_on_the_line_arts_own_regions(tmp_path):
     line = np.full((40, 48), 255, np.uint8); line[:, 20] = 0
     out = model(line, "red_hair")
     assert np.array_equal(out["skeleton"], skeleton_from_lineart(line)) and out["color"].shape == (40, 48, 3)
+
+
+def test_the_training_notebook_defaults_are_the_cpu_recipe(root):
+    "nbs/10_train.ipynb's parameters cell and colorseg.config.CPU_RECIPE state the same recipe (make train, the weights, the ablation)."
+    import json
+    from colorseg.config import CPU_RECIPE
+    nb = json.loads((root / "nbs/10_train.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    params = {}
+    exec("".join(cell["source"]), {}, params)
+    assert {k: params[k] for k in CPU_RECIPE} == CPU_RECIPE
