@@ -16,7 +16,7 @@ help:
 	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
-	@echo "make report  - fusion ablation (3 fusions x 3 seeds, CPU ~10-15 min) + Table 1, Table 2, figures into reports/"
+	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
 	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
 	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a 4-min training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
 	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (shipped weights; no make train needed)"
@@ -123,8 +123,9 @@ META ?= data/danbooru/metadata.jsonl
 prepare: install
 	$(BIN)/colorseg prepare $(SRC) data/prepared --meta $(META) --size 256 --workers $(CI_JOBS)
 
-# Fusion ablation + reports, end to end on CPU: 11 (train + score 9 runs) -> 30 (Table 1) -> 31 (Table 2) -> 32 (figures).
-# Finished runs are skipped, so a second `make report` only rebuilds the reports. Extra parameters: make report ABLATION="-p seeds 0,1,2,3,4"
+# Fusion ablation + reports, end to end on CPU: 11 (train + score the runs that have no record in reports/runs/: the CPU recipe,
+# 4 fusions x 3 seeds x 1,000 steps, ~2.5 h on 2 cores) -> 30 (Table 1 from the records) -> 31 (Table 2) -> 32 (figures).
+# Runs with a record are skipped, so with the committed records `make report` only rebuilds the reports. More: make report ABLATION="-p seeds 0,1,2,3,4"
 ABLATION ?=
 REPORT_NB := runs/report
 
@@ -134,7 +135,7 @@ report: install
 	CI=true $(BIN)/papermill nbs/30_results_table.ipynb $(REPORT_NB)/30_results_table.ipynb --cwd .
 	CI=true $(BIN)/papermill nbs/31_user_study.ipynb $(REPORT_NB)/31_user_study.ipynb --cwd . -p study_dir study -p out_dir reports
 	CI=true $(BIN)/papermill nbs/32_figures.ipynb $(REPORT_NB)/32_figures.ipynb --cwd .
-	@echo "reports/: ablation.csv table1.md table1.csv table1_paired.csv table2.md figures/; executed notebooks: $(REPORT_NB)/"
+	@echo "reports/: runs/ (records) ablation.csv table1.md table1.csv table1_paired.csv table2.md figures/; executed notebooks: $(REPORT_NB)/"
 
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json

@@ -21,7 +21,7 @@ from .munit_train import MUNIT_FUSIONS, MunitConfig
 __all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'RECORD_DROP',
            'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps',
            'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record', 'read_records', 'posts_for',
-           'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net', 'run_ablation']
+           'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net', 'test_set', 'run_ablation']
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
@@ -38,27 +38,29 @@ def parse_list(s, kind=str, name: str = "value") -> list:
 class AblationConfig(FlatConfig):
     "Everything the fusion ablation needs (flat, so `papermill -p` can set any field)."
     # what to run
-    fusions: str = "none,concat,dual"  # Tag2pix fusions to train (comma-separated)
+    fusions: str = "none,concat,dual,parts"  # colorizer fusions to train (comma-separated; parts is colorseg's extension)
     seeds: str = "0,1,2"  # one run per fusion and seed (>= 2 seeds for an interval)
     lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = ColorizeConfig's 0.9); e.g. '0.3,0.9,3'
     munit: str = ""  # MUNIT fusions to add (none, concat), trained with the same budget ('' = no MUNIT)
-    # training budget (passed to every ColorizeConfig / MunitConfig)
-    preset: str = "tiny"
+    munit_preset: str = "tiny"  # MUNIT's network widths (its own presets: tiny | paper)
+    # training budget: the CPU recipe (colorseg.config.CPU_RECIPE) with these fields, the same for every fusion
+    preset: str = "cpu"
     data: str = "synth"  # "synth" or a prepared folder with index.csv
-    image_size: int = 64
-    n_train: int = 512
-    n_val: int = 16
+    image_size: int = 128
+    n_train: int = 4000
+    n_val: int = 64
     batch_size: int = 16
-    seg_epochs: int = 1
-    epochs: int = 4
+    seg_epochs: int = 0
+    epochs: int = 4  # 4 x 250 = 1,000 steps at these sizes
     max_steps: int = 0  # 0 = no limit
-    lfe_steps: int = 100  # LFE trained once per seed (shared by the fusions of that seed)
-    lfe_path: str = ""  # '' = train one per seed; a path; 'off'
+    lfe_steps: int = 300  # LFE trained once per seed (shared by the fusions of that seed), when lfe_path is ''
+    lfe_path: str = "off"  # 'off' (the recipe) | '' = train one per seed | a path
     ckpt_every: int = 50  # mid-epoch checkpoints, so an interrupted run loses little
     num_workers: int = 0
     # evaluation
     test_split: str = "test"  # fixed test split (synthetic: seeds disjoint from training)
-    n_test: int = 64  # first n items of the split
+    test_offset: int = 64  # scored items are split[test_offset : test_offset + n_test] (test[0:64] tuned the recipe)
+    n_test: int = 256  # items scored
     skeleton_source: str = "model"  # concat's skeleton at test time: model (the model's own, as a user gets it) | gt | net | lineart
     fid: str = "auto"  # auto: Inception FID when its weights file exists | inception: require it | off
     feature_net: str = ""  # FID-cs feature net: '' = train one under root; a last.pt path; 'off'
@@ -77,7 +79,7 @@ class AblationConfig(FlatConfig):
     CHOICES: ClassVar[dict] = dict(fid=FID_MODES, skeleton_source=TEST_SKELETONS)
     LISTS: ClassVar[tuple] = ("fusions", "seeds", "lambda_segs", "munit", "snap")  # comma-separated; lists and numbers accepted too
     AT_LEAST_1: ClassVar[tuple] = ("n_test", "feature_net_steps", "feature_net_n_train")
-    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads")
+    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads", "test_offset")
 
     def __post_init__(self):
         for k in self.LISTS:  # `-p seeds 0` arrives as an int, papermill's Python API may pass a list
@@ -111,16 +113,16 @@ class AblationConfig(FlatConfig):
     records_dir = property(lambda self: Path(self.records) if self.records else Path(self.csv).parent / "runs")
 
     def train_config(self, spec: "RunSpec"):
-        "The ColorizeConfig (or MunitConfig) of one planned run."
+        "The ColorizeConfig (the CPU recipe with the budget fields) or MunitConfig of one planned run."
         common = dict(preset=self.preset, data=self.data, image_size=self.image_size, n_train=self.n_train, n_val=self.n_val,
                       batch_size=self.batch_size, max_steps=self.max_steps, seed=spec.seed, device=self.device,
                       out_dir=str(Path(self.root) / spec.name), resume=True, ckpt_every=self.ckpt_every,
-                      num_workers=self.num_workers, progress=False)
+                      num_workers=self.num_workers, progress=False, print_every=0)
         if spec.family == "munit":
-            return MunitConfig(fusion=spec.fusion, epochs=self.seg_epochs + self.epochs, **common)
+            return MunitConfig(fusion=spec.fusion, epochs=self.seg_epochs + self.epochs, **{**common, "preset": self.munit_preset})
         extra = {} if spec.lambda_seg is None else {"lambda_seg": spec.lambda_seg}
-        return ColorizeConfig(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
-                           lfe_path=self.lfe_path, **extra, **common)
+        return ColorizeConfig.recipe(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
+                                     lfe_path=self.lfe_path, **extra, **common)
 
 # %% ../nbs/11a_ablation.ipynb #3ba7887d
 METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat"}
@@ -183,7 +185,7 @@ def checkpoint_step(path: str | os.PathLike) -> int:
 
 # %% ../nbs/11a_ablation.ipynb #d37184ed
 ID_COLUMNS = ["run", "method", "family", "fusion", "seed", "lambda_seg", "post", "step", "planned_steps", "n_test",
-              "test_split", "train_s", "eval_s"]
+              "test_split", "test_offset", "train_s", "eval_s"]
 
 def read_results(path: str | os.PathLike) -> pd.DataFrame:
     "The results CSV (an empty frame with the id columns when it does not exist yet)."
@@ -243,7 +245,9 @@ def posts_for(cfg: AblationConfig, spec: RunSpec) -> list:
 def _row_ok(df, run, post, step, cfg):
     if not len(df): return False
     r = df[(df["run"] == run) & (df["post"].fillna("") == post)]
-    return bool(len(r)) and int(r["step"].iloc[0]) == step and int(r["n_test"].iloc[0]) == cfg.n_test and r["test_split"].iloc[0] == cfg.test_split
+    offset = r["test_offset"].iloc[0] if len(r) and "test_offset" in r else 0
+    return (bool(len(r)) and int(r["step"].iloc[0]) == step and int(r["n_test"].iloc[0]) == cfg.n_test and r["test_split"].iloc[0] == cfg.test_split
+            and int(0 if pd.isna(offset) else offset) == cfg.test_offset)
 
 def run_state(cfg: AblationConfig, spec: RunSpec, df: pd.DataFrame) -> dict:
     "Where a run stands: dict(state=train|evaluate|done, step, planned, missing=[posts to score])."
@@ -307,6 +311,14 @@ def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
     snapped = SnapColorizer(model, shading=cfg.snap_shading)
     return evaluate_predictions(colorizer_predict(snapped, source), test_ds, cfg.n_test, info, feature_net=fnet, **kw)
 
+def test_set(cfg: AblationConfig):
+    "The fixed test items every run is scored on: split[test_offset : test_offset + n_test]."
+    from colorseg.data import make_dataset
+    ds = make_dataset(cfg.data, cfg.test_split, cfg.image_size, n=cfg.test_offset + cfg.n_test, cache=True)
+    if len(ds) < cfg.test_offset + cfg.n_test:
+        raise ValueError(f"the {cfg.test_split} split has {len(ds)} items, fewer than test_offset + n_test = {cfg.test_offset + cfg.n_test}")
+    return torch.utils.data.Subset(ds, range(cfg.test_offset, cfg.test_offset + cfg.n_test))
+
 def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
     "Train, resume, score or skip every planned run; writes its record and rewrites `cfg.csv` after each. Returns what was done per run."
     from tqdm.auto import tqdm
@@ -330,7 +342,7 @@ def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
             t0 = time.time(); _train(spec, tcfg); entry["train_s"] = time.time() - t0
         step = checkpoint_step(Path(tcfg.out_dir) / "last.pt")
         if step < st["planned"]: raise RuntimeError(f"run {spec.name} stopped at step {step} of {st['planned']}; see {tcfg.out_dir}/log.txt")
-        if test_ds is None: test_ds = make_dataset(cfg.data, cfg.test_split, cfg.image_size, n=cfg.n_test, cache=True)
+        if test_ds is None: test_ds = test_set(cfg)
         if fnet is None: fnet = resolve_feature_net(cfg)
         prev = df[df["run"] == spec.name] if len(df) else df
         for post in st["missing"]:
@@ -340,7 +352,7 @@ def run_ablation(cfg: AblationConfig) -> pd.DataFrame:
             old_train = float(prev["train_s"].iloc[0]) if len(prev) and "train_s" in prev and not pd.isna(prev["train_s"].iloc[0]) else 0.0
             row = dict(run=spec.name, method=spec.method + (f"+{post}" if post else ""), family=spec.family, fusion=spec.fusion,
                        seed=spec.seed, lambda_seg=tcfg.lambda_seg if spec.fusion == "dual" and spec.family == "colorizer" else float("nan"), post=post, step=step,
-                       planned_steps=st["planned"], n_test=cfg.n_test, test_split=cfg.test_split,
+                       planned_steps=st["planned"], n_test=cfg.n_test, test_split=cfg.test_split, test_offset=cfg.test_offset,
                        train_s=round(entry["train_s"] or old_train, 1), eval_s=round(dt, 1),
                        **{k: v for k, v in res.items() if k not in ("fusion", "split", "n_requested")})
             write_record(cfg.records_dir, row, tcfg.out_dir)

@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 
 # 2 fusions x 2 seeds x 2 steps at 32 px; the LFE and the FID-cs net get a couple of steps so their code paths run
-MICRO = dict(fusions="none,dual", seeds="0,1", image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0, epochs=1,
+MICRO = dict(fusions="none,dual", seeds="0,1", preset="tiny", lfe_path="", test_offset=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0, epochs=1,
              lfe_steps=2, n_test=4, feature_net_steps=2, feature_net_n_train=8, snap="dual", device="cpu", threads=1, progress=False)
 
 
@@ -72,7 +72,7 @@ def test_munit_rows(tmp_path):
     "MUNIT (reference-based: each drawing coloured like the next test illustration) gets rows and a table row, without tag accuracy."
     from colorseg.ablation import AblationConfig, read_results, run_ablation
     from colorseg.report import results_table
-    cfg = AblationConfig(fusions="none", munit="concat", seeds="0", image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
+    cfg = AblationConfig(fusions="none", munit="concat", seeds="0", preset="tiny", test_offset=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
                          epochs=1, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
                          progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
     assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
