@@ -70,7 +70,7 @@ def load_inception(path: str | os.PathLike | None = None,  # weights file; defau
     net = fid_inception_structure()
     try: net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as e: raise ValueError(f"{p} does not hold FID Inception weights ({str(e)[:200]}); expected {INCEPTION_FILE}") from None
-    def no_download(*a, **k): raise RuntimeError("colorseg.metrics.load_inception must not download")
+    def no_download(*a, **k): raise RuntimeError("colorseg.evaluate.load_inception must not download")
     with mock.patch.object(pfi, "fid_inception_v3", lambda: net), mock.patch.object(pfi, "load_state_dict_from_url", no_download):
         model = pfi.InceptionV3([pfi.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])  # pytorch-fid's wrapper around *our* network
     return model.to(device).eval()
