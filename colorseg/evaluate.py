@@ -20,9 +20,10 @@ from .skeleton_infer import SkeletonSource
 from .families import load_run
 
 # %% auto #0
-__all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'TABLE_COLUMNS', 'FID_CS_NOTE', 'inception_path', 'fid_inception_structure',
-           'load_inception', 'image_features', 'item_skeleton', 'colorize_items', 'check_skeleton_source',
-           'evaluate_predictions', 'evaluate_checkpoint', 'metrics_table']
+__all__ = ['INCEPTION_FILE', 'INCEPTION_URL', 'X_TAGS', 'TABLE_COLUMNS', 'FID_CS_NOTE', 'inception_path',
+           'fid_inception_structure', 'load_inception', 'image_features', 'item_skeleton', 'colorize_items',
+           'check_skeleton_source', 'evaluate_predictions', 'evaluate_checkpoint', 'load_pair', 'evaluate_pair',
+           'metrics_table']
 
 # %% ../nbs/20a_evaluate.ipynb #c29f1c28
 INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
@@ -225,6 +226,39 @@ def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt (o
                 skeleton_source=skeleton_source or (model.skeleton.kind if model.cfg.fusion == "concat" else "none"))
     return evaluate_predictions(predict, ds, n, info, fid=fid, inception=inception, feature_net=feature_net, device=device,
                                 kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
+
+# %% ../nbs/20a_evaluate.ipynb #d11ac915
+X_TAGS = "long_hair light_brown_hair orange_eyes red_bikini bikini barefoot hair_ornament"  # DanbooRegion's X, tagged by eye
+
+def load_pair(image: str | os.PathLike, region: str | os.PathLike, size: int | None = None) -> tuple:
+    "(illustration RGB, region labels) of a DanbooRegion pair, the region map aligned to the image; `size`: resize the short side."
+    from PIL import Image
+    from colorseg.images import read_image
+    from colorseg.regions import align_to, region_to_labels
+    rgb = read_image(image, "RGB")
+    reg = read_image(region, "RGB")
+    if reg.shape != rgb.shape: reg = align_to(reg, rgb.shape, offset=(0, reg.shape[1] - rgb.shape[1]))  # X: the extra column is the first
+    if size:
+        h, w = rgb.shape[:2]; f = size / min(h, w); hw = (max(1, round(w * f)), max(1, round(h * f)))
+        rgb, reg = np.array(Image.fromarray(rgb).resize(hw, Image.LANCZOS)), np.array(Image.fromarray(reg).resize(hw, Image.NEAREST))
+    return rgb, region_to_labels(reg)
+
+def evaluate_pair(predict,  # (line art uint8 HxW, tags) -> RGB uint8 of its size
+                  rgb: np.ndarray,  # the illustration (its own colours are the ground truth)
+                  labels: np.ndarray,  # its true regions (int HxW)
+                  tags: str | list = X_TAGS,
+                  lineart: str = "highpass",  # colorseg.lineart method for the drawing
+                 ) -> dict:
+    "Bleeding, merges, segment accuracy and L1 of a colouring of a real illustration's line art, against its true regions."
+    from colorseg.lineart import extract_lineart
+    la = extract_lineart(rgb, lineart)
+    pred, lines = predict(la, tags), la < 128
+    sa = segment_accuracy(pred, rgb, labels, lines)
+    return dict(n=1, size=int(min(rgb.shape[:2])), lineart=lineart, tags=tags if isinstance(tags, str) else " ".join(tags),
+                region_de=region_inconsistency(pred, labels, lines, "de76"), region_de_gt=region_inconsistency(rgb, labels, lines, "de76"),
+                region_de2000=region_inconsistency(pred, labels, lines, "de2000"), region_de2000_gt=region_inconsistency(rgb, labels, lines, "de2000"),
+                merge_rate=merge_rate(pred, rgb, labels, lines), segment_acc=sa["acc"], segment_pix_acc=sa["pix_acc"],
+                l1=float(np.abs(pred.astype(np.float64) - rgb).mean() / 127.5))
 
 # %% ../nbs/20a_evaluate.ipynb #323c0927
 TABLE_COLUMNS = {"region_de2000": "within-region ΔE00 ↓", "merge_rate": "merge rate ↓", "segment_acc": "segment acc. ↑", "tag_acc_parts": "tag acc. (parts) ↑",
