@@ -15,6 +15,7 @@ from .config import FUSIONS, SKELETON_SOURCES, ColorizeConfig, ConfigError, Flat
 from .images import atomic_write, to_image
 from .evaluate import evaluate_checkpoint, evaluate_predictions, item_skeleton
 from .families import load_run, run_id
+from .skeleton_infer import SkeletonSource
 from .munit_train import MUNIT_FUSIONS, MunitConfig
 
 # %% auto #0
@@ -68,6 +69,7 @@ class AblationConfig(FlatConfig):
     feature_net_n_train: int = 512
     snap: str = "none,dual"  # fusions also scored with region snap (colorseg.snap) as their own rows, if trained ('' = none)
     snap_shading: float = 0.0  # 0: flat region colours; 1: keep the predicted lightness
+    real_size: int = 256  # also score every colorizer on DanbooRegion's X (line art, tags by eye; n = 1) at this short side (0 = not)
     # where and how
     root: str = "runs/ablation"  # one run folder per (fusion, seed[, λ_seg]) under here
     csv: str = "reports/ablation.csv"  # one row per scored (run, post-process), rebuilt from the records
@@ -79,7 +81,7 @@ class AblationConfig(FlatConfig):
     CHOICES: ClassVar[dict] = dict(fid=FID_MODES, skeleton_source=TEST_SKELETONS)
     LISTS: ClassVar[tuple] = ("fusions", "seeds", "lambda_segs", "munit", "snap")  # comma-separated; lists and numbers accepted too
     AT_LEAST_1: ClassVar[tuple] = ("n_test", "feature_net_steps", "feature_net_n_train")
-    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads", "test_offset")
+    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads", "test_offset", "real_size")
 
     def __post_init__(self):
         for k in self.LISTS:  # `-p seeds 0` arrives as an int, papermill's Python API may pass a list
@@ -239,8 +241,9 @@ def read_records(records: str | os.PathLike) -> pd.DataFrame:
 
 # %% ../nbs/11a_ablation.ipynb #deb386d7
 def posts_for(cfg: AblationConfig, spec: RunSpec) -> list:
-    "The post-processes a run is scored with: '' (the raw output) and 'snap' when asked for."
-    return [""] + (["snap"] if spec.family == "colorizer" and spec.fusion in cfg.snap_list else [])
+    "What a run is scored with: '' (the raw output on the test set), 'snap' when asked for, 'real' (X, n = 1) for colorizers."
+    return ([""] + (["snap"] if spec.family == "colorizer" and spec.fusion in cfg.snap_list else [])
+            + (["real"] if spec.family == "colorizer" and cfg.real_size else []))
 
 def _row_ok(df, run, post, step, cfg):
     if not len(df): return False
@@ -302,6 +305,14 @@ def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
             return evaluate_checkpoint(ckpt, split=cfg.test_split, n=cfg.n_test, skeleton_source=source, feature_net=fnet, dataset=test_ds, **kw)
     info = dict(checkpoint=str(ckpt), fusion=spec.fusion, data=cfg.data, split=cfg.test_split, size=cfg.image_size, skeleton_source=cfg.skeleton_source)
     model = load_run(ckpt, device)
+    if post == "real":
+        from colorseg.evaluate import evaluate_pair, load_pair
+        from colorseg.images import shared_data
+        X = shared_data("real", "danbooregion")
+        rgb, labels = load_pair(X / "X.image.jpg", X / "X.region.png", size=cfg.real_size)
+        def paint(la, tags):
+            return model(la, tags, skeleton=None if source in (None, "gt") else SkeletonSource(source).image(la))["color"]
+        return {**info, **evaluate_pair(paint, rgb, labels), "split": "X", "size": cfg.real_size}
     if spec.family == "munit":
         n = min(cfg.n_test, len(test_ds))
         def predict(i, it, la, tags):  # each drawing coloured like the next test item's illustration

@@ -227,7 +227,7 @@ def evaluate_checkpoint(ckpt: str | os.PathLike,  # a colorizer run's last.pt (o
     return evaluate_predictions(predict, ds, n, info, fid=fid, inception=inception, feature_net=feature_net, device=device,
                                 kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed, progress=progress)
 
-# %% ../nbs/20a_evaluate.ipynb #d11ac915
+# %% ../nbs/20a_evaluate.ipynb #f72755c7
 X_TAGS = "long_hair light_brown_hair orange_eyes red_bikini bikini barefoot hair_ornament"  # DanbooRegion's X, tagged by eye
 
 def load_pair(image: str | os.PathLike, region: str | os.PathLike, size: int | None = None) -> tuple:

@@ -11,8 +11,8 @@ from .ablation import method_name
 from .evaluate import TABLE_COLUMNS
 
 # %% auto #0
-__all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 't_interval', 'summarize', 'paired_difference',
-           'fmt_ci', 'results_table', 'paired_text']
+__all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'REAL_METRICS', 'REAL_HEADERS', 't_interval',
+           'summarize', 'paired_difference', 'fmt_ci', 'results_table', 'paired_text', 'real_table']
 
 # %% ../nbs/30a_report.ipynb #94d85053
 def t_interval(values, conf: float = 0.95) -> tuple:
@@ -67,6 +67,7 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
                   paper_fid: dict = PAPER_FID,
                  ) -> tuple:
     "(markdown, wide DataFrame): Table 1 with mean ± 95% CI over seeds, ground-truth and published reference rows."
+    if "post" in df: df = df[df["post"] != "real"]  # the real illustration is its own table (real_table)
     methods = _order(df["method"].unique())
     summ = summarize(df, metrics).set_index("method").loc[methods].reset_index()
     cols = [k for k in metrics if (k in df and df[k].notna().any()) or (k == "fid" and paper_fid)]
@@ -83,7 +84,7 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
     for name, v in (paper_fid or {}).items():
         lines.append(f"| {name} — published (paper, reference; not re-measured) | – | " + " | ".join(fmt_ci(v, None, 5) if k == "fid" else "" for k in cols) + " |")
         wide.append({"method": f"{name} (published)", "kind": "published reference", "fid_mean": v})
-    n = df["n"].iloc[0] if "n" in df else "?"
+    n = int(df["n"].iloc[0]) if "n" in df and pd.notna(df["n"].iloc[0]) else "?"
     notes = [f"Mean ± half-width of the 95% Student-t interval over seeds (per-seed values are means over N = {n} "
              f"{df['test_split'].iloc[0] if 'test_split' in df else ''} images at {int(df['size'].iloc[0]) if 'size' in df else '?'} px)."]
     if "fid_cs" in cols: notes.append(f"FID-cs/KID-cs: colorseg's colour tag-net features (net {', '.join(sorted(df['feature_net'].dropna().astype(str).unique()))}); not comparable with published FID.")
@@ -103,3 +104,24 @@ def paired_text(p: dict, label: str = "within-region ΔE00 (bleeding)", lower_is
     else: verdict = "includes zero: no detectable difference at this budget"
     return (f"{a} − {b} on {label}, paired by seed ({per}): mean {p['mean']:+.3f}, "
             f"95% t-CI [{p['lo']:+.3f}, {p['hi']:+.3f}] (n = {p['n']} seeds); the CI {verdict}.")
+
+# %% ../nbs/30a_report.ipynb #1655d3de
+REAL_METRICS = ["region_de", "region_de2000", "merge_rate", "segment_acc", "l1"]
+REAL_HEADERS = {"region_de": "within-region ΔE76 ↓", "region_de2000": "within-region ΔE00 ↓", "merge_rate": "merge rate ↓",
+                "segment_acc": "segment acc. ↑", "l1": "L1 ↓"}
+
+def real_table(df: pd.DataFrame) -> str:
+    "Markdown: the runs scored on the real illustration (post 'real'), mean ± 95% CI over seeds, with its own colours' row; '' if none."
+    if "post" not in df or not (df["post"] == "real").any(): return ""
+    d = df[df["post"] == "real"]
+    summ = summarize(d, REAL_METRICS)
+    summ = summ.set_index("method").loc[_order(summ["method"])].reset_index()
+    lines = ["| method (n = 1 image) | seeds | " + " | ".join(REAL_HEADERS[k] for k in REAL_METRICS) + " |", "|---|---" + "|---" * len(REAL_METRICS) + "|"]
+    for _, r in summ.iterrows():
+        lines.append(f"| {method_name(r['method'].split('+')[0])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r[f'{k}_mean'], r[f'{k}_ci95']) for k in REAL_METRICS) + " |")
+    gt = {k: d[f"{k}_gt"].mean() for k in REAL_METRICS if f"{k}_gt" in d}
+    lines.append("| the illustration's own colours | – | " + " | ".join(fmt_ci(gt.get(k), None) if k in gt else "" for k in REAL_METRICS) + " |")
+    r0 = d.iloc[0]
+    note = (f"DanbooRegion's X ({int(r0['size'])} px short side), {r0.get('lineart', 'highpass')} line art, tags by eye: `{r0.get('tags', '')}`. "
+            "One image: the interval is over training seeds only.")
+    return "\n".join(lines + ["", note]) + "\n"

@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 
 # 2 fusions x 2 seeds x 2 steps at 32 px; the LFE and the FID-cs net get a couple of steps so their code paths run
-MICRO = dict(fusions="none,dual", seeds="0,1", preset="tiny", lfe_path="", test_offset=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0, epochs=1,
+MICRO = dict(fusions="none,dual", seeds="0,1", preset="tiny", lfe_path="", test_offset=0, real_size=64, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0, epochs=1,
              lfe_steps=2, n_test=4, feature_net_steps=2, feature_net_n_train=8, snap="dual", device="cpu", threads=1, progress=False)
 
 
@@ -27,9 +27,12 @@ def test_ablation_csv(ablation):
     df = pd.read_csv(ablation / "ablation.csv", keep_default_na=True)
     df["post"] = df["post"].fillna("")
     assert sorted(df["run"].unique()) == ["dual-s0", "dual-s1", "none-s0", "none-s1"]
-    assert sorted(df["method"]) == ["dual", "dual", "dual+snap", "dual+snap", "none", "none"]
-    assert (df["step"] == 2).all() and (df["planned_steps"] == 2).all() and (df["n"] == 4).all()
-    assert df["fid_cs"].notna().all() and (df["region_de2000"] >= 0).all() and df["feature_net"].nunique() == 1
+    assert sorted(df["method"]) == ["dual", "dual", "dual+real", "dual+real", "dual+snap", "dual+snap", "none", "none", "none+real", "none+real"]
+    assert (df["step"] == 2).all() and (df["planned_steps"] == 2).all() and (df["region_de2000"] >= 0).all()
+    test = df[df["post"] != "real"]  # the real illustration (X) rows: one image, no FID
+    assert (test["n"] == 4).all() and test["fid_cs"].notna().all() and test["feature_net"].nunique() == 1
+    real = df[df["post"] == "real"]
+    assert (real["n"] == 1).all() and (real["size"] == 64).all() and (real["region_de_gt"] > 0).all() and real["segment_acc"].between(0, 1).all()
     assert df["fid"].isna().all() or df["fid"].notna().all()  # Inception only when its weights file exists
     for run in df["run"].unique():
         assert json.loads((ablation / "runs" / run / "config.json").read_text())["out_dir"].endswith(run)
@@ -56,7 +59,8 @@ def test_report_notebooks(root, ablation):
     assert (again / "table1.md").read_text() == md  # the records alone give the table, byte for byte
     assert sorted(p.name for p in (ablation / "records" / "dual-s1").iterdir()) == ["config.json", "curve.csv", "metrics.json"]
     for s in ("| Tag2pix (none) | 2 |", "| Dual | 2 |", "| Dual + region snap | 2 |", "ground truth (reference)",
-              "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE00", "95% t-CI"):
+              "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE00", "95% t-CI",
+              "A real illustration (n = 1)", "the illustration's own colours"):
         assert s in md, s
     wide = pd.read_csv(rep / "table1.csv")
     assert {"region_de2000_mean", "region_de2000_ci95", "merge_rate_mean", "contrast_mean"} <= set(wide.columns)
@@ -72,7 +76,7 @@ def test_munit_rows(tmp_path):
     "MUNIT (reference-based: each drawing coloured like the next test illustration) gets rows and a table row, without tag accuracy."
     from colorseg.ablation import AblationConfig, read_results, run_ablation
     from colorseg.report import results_table
-    cfg = AblationConfig(fusions="none", munit="concat", seeds="0", preset="tiny", test_offset=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
+    cfg = AblationConfig(fusions="none", munit="concat", seeds="0", preset="tiny", test_offset=0, real_size=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
                          epochs=1, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
                          progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
     assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
