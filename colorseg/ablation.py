@@ -64,8 +64,8 @@ class AblationConfig(FlatConfig):
     n_test: int = 256  # items scored
     skeleton_source: str = "model"  # concat's skeleton at test time: model (the model's own, as a user gets it) | gt | net | lineart
     fid: str = "auto"  # auto: Inception FID when its weights file exists | inception: require it | off
-    feature_net: str = ""  # FID-cs feature net: '' = train one under root; a last.pt path; 'off'
-    feature_net_steps: int = 200
+    feature_net: str = "shipped"  # FID-cs feature net: 'shipped' = weights/tagnet-color.pt (the same net in every session) | '' = train one under root | a last.pt path | 'off'
+    feature_net_steps: int = 1500  # when feature_net is '': the shipped net's recipe (make feature-net-weights)
     feature_net_n_train: int = 512
     snap: str = "none,dual"  # fusions also scored with region snap (colorseg.snap) as their own rows, if trained ('' = none)
     snap_shading: float = 0.0  # 0: flat region colours; 1: keep the predicted lightness
@@ -127,7 +127,7 @@ class AblationConfig(FlatConfig):
                                      lfe_path=self.lfe_path, **extra, **common)
 
 # %% ../nbs/11a_ablation.ipynb #3ba7887d
-METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat"}
+METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "parts": "Parts (colorseg)", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat"}
 DEFAULT_LAMBDA_SEG = ColorizeConfig().lambda_seg
 
 @dataclass(frozen=True)
@@ -281,9 +281,13 @@ def colorizer_predict(model, skeleton_source: str | None = None):
 
 # %% ../nbs/11a_ablation.ipynb #80de0d43
 def resolve_feature_net(cfg: AblationConfig) -> str:
-    "The FID-cs feature net for the ablation: 'off', the given path, or one trained (once) under root."
+    "The FID-cs feature net for the ablation: 'off', the shipped one, the given path, or one trained (once) under root."
     from colorseg.tagnet import TagNetConfig, train_tagnet
+    from colorseg.tagnet import SHIPPED_FEATURE_NET
     if cfg.feature_net == "off": return "off"
+    if cfg.feature_net == "shipped":
+        if not SHIPPED_FEATURE_NET.is_file(): raise FileNotFoundError(f"the shipped FID-cs net {SHIPPED_FEATURE_NET} is missing: restore it (git checkout weights/), rebuild it (make feature-net-weights), or set feature_net='' to train one under root")
+        return str(SHIPPED_FEATURE_NET)
     if cfg.feature_net:
         if not Path(cfg.feature_net).is_file(): raise FileNotFoundError(f"AblationConfig.feature_net={cfg.feature_net!r} does not exist; give a colour tag net's last.pt (colorseg.tagnet.train_tagnet), '' to train one, or 'off'")
         return cfg.feature_net
@@ -314,10 +318,15 @@ def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
             return model(la, tags, skeleton=None if source in (None, "gt") else SkeletonSource(source).image(la))["color"]
         return {**info, **evaluate_pair(paint, rgb, labels), "split": "X", "size": cfg.real_size}
     if spec.family == "munit":
-        n = min(cfg.n_test, len(test_ds))
+        from colorseg.metrics import reference_swd
+        n, swd, swd_gt = min(cfg.n_test, len(test_ds)), [], []
         def predict(i, it, la, tags):  # each drawing coloured like the next test item's illustration
-            return model(la, to_image(test_ds[(i + 1) % n]["color"]), skeleton=item_skeleton(model, it, la, source))
-        return evaluate_predictions(predict, test_ds, cfg.n_test, info, tags=False, feature_net=fnet, **kw)
+            ref = to_image(test_ds[(i + 1) % n]["color"])
+            out = model(la, ref, skeleton=item_skeleton(model, it, la, source))
+            swd.append(reference_swd(out, ref)); swd_gt.append(reference_swd(to_image(it["color"]), ref))
+            return out
+        res = evaluate_predictions(predict, test_ds, cfg.n_test, info, tags=False, feature_net=fnet, **kw)
+        return {**res, "ref_swd": float(np.mean(swd)), "ref_swd_gt": float(np.mean(swd_gt))}  # gt: the drawing's own colours against the reference
     from colorseg.snap import SnapColorizer
     snapped = SnapColorizer(model, shading=cfg.snap_shading)
     return evaluate_predictions(colorizer_predict(snapped, source), test_ds, cfg.n_test, info, feature_net=fnet, **kw)

@@ -46,11 +46,12 @@ def paired_difference(df: pd.DataFrame, metric: str, a: str = "dual", b: str = "
                 excludes_zero=bool(n >= 2 and (lo > 0 or hi < 0)))
 
 # %% ../nbs/30a_report.ipynb #dac7efcd
-TABLE_METRICS = ["fid", "fid_cs", "kid", "kid_cs", "region_de2000", "merge_rate", "tag_acc_parts", "tag_acc_cls", "contrast"]
+TABLE_METRICS = ["fid", "fid_cs", "kid_cs", "region_de", "merge_rate", "segment_acc", "tag_acc_parts", "l1"]  # the issue-14 columns
 TABLE_HEADERS = {**TABLE_COLUMNS, "fid": "FID ↓ (Inception)", "kid": "KID ↓ (Inception)",
-                 "fid_cs": "FID-cs ↓ (colorseg features; not comparable with published FID)", "region_de2000": "within-region ΔE00 ↓ (bleeding)"}
+                 "fid_cs": "FID-cs ↓ (colorseg features; not comparable with published FID)", "kid_cs": "KID-cs ↓ (colorseg features)",
+                 "region_de": "within-region ΔE76 ↓ (bleeding)", "region_de2000": "within-region ΔE00 ↓", "l1": "L1 ↓"}
 PAPER_FID = {"Tag2pix (none)": 76.744, "Dual": 64.482}  # the paper's published FIDs (its Danbooru test set, 256 px)
-METHOD_ORDER = ["none", "concat", "dual", "munit-none", "munit-concat"]
+METHOD_ORDER = ["none", "concat", "dual", "parts", "munit-none", "munit-concat"]
 
 def fmt_ci(mean: float, half: float, digits: int = 4) -> str:
     "'12.35 ± 0.8123' with `digits` significant digits for the mean (the CI at the same decimals); '–' for NaN."
@@ -93,7 +94,7 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
     notes.append("Published rows are the paper's own numbers on its Danbooru test set at 256 px, shown for reference only.")
     return "\n".join(lines + [""] + notes) + "\n", pd.DataFrame(wide)
 
-def paired_text(p: dict, label: str = "within-region ΔE00 (bleeding)", lower_is_better: bool = True) -> str:
+def paired_text(p: dict, label: str = "within-region ΔE76 (bleeding)", lower_is_better: bool = True) -> str:
     "One paragraph stating a paired difference, its CI and whether the CI excludes zero (and which way is better)."
     per = ", ".join(f"s{s}: {d:+.3f}" for s, d in zip(p["seeds"], p["diffs"]))
     a, b = method_name(p["a"]), method_name(p["b"])

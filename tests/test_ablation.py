@@ -7,7 +7,7 @@ import pytest
 
 # 2 fusions x 2 seeds x 2 steps at 32 px; the LFE and the FID-cs net get a couple of steps so their code paths run
 MICRO = dict(fusions="none,dual", seeds="0,1", preset="tiny", lfe_path="", test_offset=0, real_size=64, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0, epochs=1,
-             lfe_steps=2, n_test=4, feature_net_steps=2, feature_net_n_train=8, snap="dual", device="cpu", threads=1, progress=False)
+             lfe_steps=2, n_test=4, feature_net_steps=2, feature_net_n_train=8, snap="dual", feature_net="", device="cpu", threads=1, progress=False)
 
 
 def _run(repo, name, out, **params):
@@ -59,15 +59,16 @@ def test_report_notebooks(root, ablation):
     assert (again / "table1.md").read_text() == md  # the records alone give the table, byte for byte
     assert sorted(p.name for p in (ablation / "records" / "dual-s1").iterdir()) == ["config.json", "curve.csv", "metrics.json"]
     for s in ("| Tag2pix (none) | 2 |", "| Dual | 2 |", "| Dual + region snap | 2 |", "ground truth (reference)",
-              "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE00", "95% t-CI",
+              "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE76", "merge rate, paired by seed", "segment acc.", "95% t-CI",
               "A real illustration (n = 1)", "the illustration's own colours"):
         assert s in md, s
     wide = pd.read_csv(rep / "table1.csv")
-    assert {"region_de2000_mean", "region_de2000_ci95", "merge_rate_mean", "contrast_mean"} <= set(wide.columns)
+    assert {"region_de_mean", "region_de_ci95", "merge_rate_mean", "segment_acc_mean", "tag_acc_parts_mean", "l1_mean", "fid_cs_mean"} <= set(wide.columns)
     assert len(pd.read_csv(rep / "table1_paired.csv")) >= 2
     figs = rep / "figures"
-    _run(root, "32_figures", ablation, csv=str(ablation / "ablation.csv"), out_dir=str(figs), n_rows=2, n_scan=4)
-    for name in ("ablation_grid", "fig5_tag_sets", "fig7_contrast", "fig9_dense_strokes"):
+    nb = _run(root, "32_figures", ablation, records=str(ablation / "records"), out_dir=str(figs), n_rows=2, n_conf=6, n_scan=4, real_size=64)
+    assert "4 curves; chance part-tag accuracy 0." in nb  # chance from the records' per-part counts
+    for name in ("learning_curves", "qualitative_grid", "tag_confusion", "fig5_tag_sets", "fig7_contrast", "fig9_dense_strokes", "real_x"):
         for ext in ("png", "pdf"):
             assert (figs / f"{name}.{ext}").stat().st_size > 1000, (name, ext)
 
@@ -82,4 +83,14 @@ def test_munit_rows(tmp_path):
     assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
     df = read_results(cfg.csv).set_index("method")
     assert df.loc["munit-concat", "step"] == 2 and pd.isna(df.loc["munit-concat", "tag_acc_parts"]) and df.loc["munit-concat", "region_de2000"] > 0
+    assert df.loc["munit-concat", "ref_swd"] > 0 and df.loc["munit-concat", "ref_swd_gt"] > 0  # reference-colour SWD (and the drawing's own colours' SWD)
     assert "| MUNIT + Concat | 1 |" in results_table(read_results(cfg.csv))[0]
+
+
+def test_committed_table1_rebuilds_from_committed_records(root, tmp_path):
+    "The study's committed records (reports/runs/) give the committed reports/table1.md, byte for byte."
+    records, table = root / "reports" / "runs", root / "reports" / "table1.md"
+    if not any(records.glob("*/metrics.json")): pytest.skip("no committed run records yet")
+    pm.execute_notebook(str(root / "nbs" / "30_results_table.ipynb"), str(tmp_path / "30.ipynb"), kernel_name="python3", cwd=str(root),
+                        parameters=dict(records="reports/runs", out_dir=str(tmp_path)), progress_bar=False)  # as make report runs it
+    assert (tmp_path / "table1.md").read_text() == table.read_text(), "reports/table1.md is stale: rerun nbs/30_results_table.ipynb (make report)"
