@@ -12,7 +12,7 @@ from .evaluate import TABLE_COLUMNS
 
 # %% auto #0
 __all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'REAL_METRICS', 'REAL_HEADERS', 't_interval',
-           'summarize', 'paired_difference', 'fmt_ci', 'results_table', 'paired_text', 'real_table']
+           'summarize', 'paired_difference', 'tag_chance', 'fmt_ci', 'results_table', 'paired_text', 'real_table']
 
 # %% ../nbs/30a_report.ipynb #94d85053
 def t_interval(values, conf: float = 0.95) -> tuple:
@@ -53,6 +53,13 @@ TABLE_HEADERS = {**TABLE_COLUMNS, "fid": "FID ↓ (Inception)", "kid": "KID ↓ 
 PAPER_FID = {"Tag2pix (none)": 76.744, "Dual": 64.482}  # the paper's published FIDs (its Danbooru test set, 256 px)
 METHOD_ORDER = ["none", "concat", "dual", "parts", "munit-none", "munit-concat"]
 
+def tag_chance(df: pd.DataFrame) -> float:
+    "Part-tag accuracy of a uniform guess among each part's palette colours, weighted by how often each part is judged (`tag_n_<kind>`); NaN without counts."
+    from colorseg.synth_shapes import PALETTE
+    n = {k: df[f"tag_n_{k}"].mean() for k in PALETTE if f"tag_n_{k}" in df and df[f"tag_n_{k}"].notna().any()}
+    total = sum(n.values())
+    return sum(v / len(PALETTE[k]) for k, v in n.items()) / total if total else float("nan")
+
 def fmt_ci(mean: float, half: float, digits: int = 4) -> str:
     "'12.35 ± 0.8123' with `digits` significant digits for the mean (the CI at the same decimals); '–' for NaN."
     if mean is None or not np.isfinite(mean): return "–"
@@ -82,6 +89,10 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
     if gt:
         lines.append("| ground truth (reference) | – | " + " | ".join(fmt_ci(gt.get(k), None) for k in cols) + " |")
         wide.append({"method": "ground truth (reference)", "kind": "reference", **{f"{k}_mean": v for k, v in gt.items()}})
+    chance = tag_chance(df) if "tag_acc_parts" in cols else float("nan")
+    if np.isfinite(chance):
+        lines.append("| chance (reference: a uniform guess among each part's colours) | – | " + " | ".join(fmt_ci(chance, None) if k == "tag_acc_parts" else "" for k in cols) + " |")
+        wide.append({"method": "chance (reference)", "kind": "reference", "tag_acc_parts_mean": chance})
     for name, v in (paper_fid or {}).items():
         lines.append(f"| {name} — published (paper, reference; not re-measured) | – | " + " | ".join(fmt_ci(v, None, 5) if k == "fid" else "" for k in cols) + " |")
         wide.append({"method": f"{name} (published)", "kind": "published reference", "fid_mean": v})
