@@ -282,12 +282,12 @@ def colorizer_predict(model, skeleton_source: str | None = None):
 # %% ../nbs/11a_ablation.ipynb #80de0d43
 def resolve_feature_net(cfg: AblationConfig) -> str:
     "The FID-cs feature net for the ablation: 'off', the shipped one, the given path, or one trained (once) under root."
-    from colorseg.tagnet import TagNetConfig, train_tagnet
-    from colorseg.tagnet import SHIPPED_FEATURE_NET
+    from colorseg.tagnet import FEATURE_NET_WEIGHTS, TagNetConfig, train_tagnet
+    from colorseg.weights import default_weights, verify_weights
     if cfg.feature_net == "off": return "off"
-    if cfg.feature_net == "shipped":
-        if not SHIPPED_FEATURE_NET.is_file(): raise FileNotFoundError(f"the shipped FID-cs net {SHIPPED_FEATURE_NET} is missing: restore it (git checkout weights/), rebuild it (make feature-net-weights), or set feature_net='' to train one under root")
-        return str(SHIPPED_FEATURE_NET)
+    if cfg.feature_net == "shipped":  # missing: default_weights says how to restore or rebuild it; damaged: verify_weights says so
+        p = default_weights(FEATURE_NET_WEIGHTS, rebuild="make feature-net-weights"); verify_weights(p)
+        return str(p)
     if cfg.feature_net:
         if not Path(cfg.feature_net).is_file(): raise FileNotFoundError(f"AblationConfig.feature_net={cfg.feature_net!r} does not exist; give a colour tag net's last.pt (colorseg.tagnet.train_tagnet), '' to train one, or 'off'")
         return cfg.feature_net

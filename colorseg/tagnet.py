@@ -15,10 +15,10 @@ from .config import ConfigError, RunConfig
 from .metrics import cvt_families, cvt_tag_accuracy
 from .tags import load_vocab
 from .train import Runtime, fit, freeze, load_checkpoint
-from .images import PROJECT_ROOT
+from .weights import weights_dir
 
 # %% auto #0
-__all__ = ['TAGNET_INPUTS', 'LEGACY_LFE_KIND', 'LEGACY_FEATURE_NET_KIND', 'FEATURE_NET_ENV', 'SHIPPED_FEATURE_NET',
+__all__ = ['TAGNET_INPUTS', 'LEGACY_LFE_KIND', 'LEGACY_FEATURE_NET_KIND', 'FEATURE_NET_ENV', 'FEATURE_NET_WEIGHTS',
            'conv_bn_relu', 'TagNet', 'TagNetConfig', 'TagNetTask', 'train_tagnet', 'tagnet_from_state', 'load_tagnet',
            'feature_net_path', 'feature_net']
 
@@ -201,12 +201,13 @@ def load_tagnet(path: str | os.PathLike,  # a tagnet run's last.pt (or an LFE / 
 
 # %% ../nbs/06b_tagnet.ipynb #e4fe6601
 FEATURE_NET_ENV = "COLORSEG_FEATURE_NET"  # environment variable: a trained colour tag net's last.pt
-SHIPPED_FEATURE_NET = PROJECT_ROOT / "weights" / "tagnet-color.pt"  # the shipped FID-cs net (make feature-net-weights)
+FEATURE_NET_WEIGHTS = "tagnet-color.pt"  # the shipped FID-cs net in weights/ (make feature-net-weights)
 
 def feature_net_path(path: str | os.PathLike | None = None) -> Path:
     "The FID-cs feature net: `path`, `$COLORSEG_FEATURE_NET`, the shipped weights/tagnet-color.pt, or ~/.cache/colorseg/tagnet-color-synth64-s0/last.pt."
     if path or os.environ.get(FEATURE_NET_ENV): return Path(path or os.environ[FEATURE_NET_ENV]).expanduser()
-    if SHIPPED_FEATURE_NET.is_file(): return SHIPPED_FEATURE_NET  # one net for every session: FID-cs values stay comparable
+    shipped = weights_dir() / FEATURE_NET_WEIGHTS
+    if shipped.is_file(): return shipped  # one net for every session: FID-cs values stay comparable
     return Path.home() / ".cache" / "colorseg" / "tagnet-color-synth64-s0" / "last.pt"
 
 def feature_net(path: str | os.PathLike | None = None,  # a colour tag net's last.pt; None: feature_net_path()

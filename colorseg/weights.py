@@ -25,13 +25,15 @@ def weights_dir() -> Path:
     "The folder of shipped weights: $COLORSEG_WEIGHTS, else the repository's weights/."
     return Path(os.environ.get("COLORSEG_WEIGHTS") or WEIGHTS_DIR)
 
-def default_weights(name: str = DEFAULT_COLORIZER) -> Path:
+def default_weights(name: str = DEFAULT_COLORIZER,
+                    rebuild: str = "make weights",  # the command that rebuilds this file, named in the error
+                   ) -> Path:
     "Path of a shipped weights file, or a FileNotFoundError that says how to get it."
     p = weights_dir() / name
     if not p.is_file():
         have = sorted(x.name for x in weights_dir().glob("*.pt")) if weights_dir().is_dir() else []
         raise FileNotFoundError(f"default weights {p} are missing (present: {', '.join(have) or 'none'}). They ship in the "
-                                f"repository's weights/ folder: restore it (git checkout weights/), rebuild it with `make weights`, "
+                                f"repository's weights/ folder: restore it (git checkout weights/), rebuild it with `{rebuild}`, "
                                 f"or pass a checkpoint explicitly (--ckpt runs/train/last.pt)")
     return p
 
