@@ -42,8 +42,15 @@ class AblationConfig(FlatConfig):
     fusions: str = "none,concat,dual,parts"  # colorizer fusions to train (comma-separated; parts is colorseg's extension)
     seeds: str = "0,1,2"  # one run per fusion and seed (>= 2 seeds for an interval)
     lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = ColorizeConfig's 0.9); e.g. '0.3,0.9,3'
-    munit: str = ""  # MUNIT fusions to add (none, concat), trained with the same budget ('' = no MUNIT)
+    munit: str = ""  # MUNIT fusions to add (none, concat), trained with MUNIT's own recipe below ('' = no MUNIT)
     munit_preset: str = "tiny"  # MUNIT's network widths (its own presets: tiny | paper)
+    # MUNIT's recipe: data, image_size, n_train and n_val are shared with the colorizers; the rest is its own
+    munit_batch_size: int = 8  # upstream trains at batch 1; 8 keeps 2 CPU cores busy
+    munit_epochs: int = 2  # 2 x 500 = 1,000 steps at n_train 4000 and batch 8 (lr halves at half the run)
+    munit_max_steps: int = 0  # 0 = no limit
+    munit_lr_g: float = 4e-4  # Adam learning rate of the generators (upstream 1e-4 at batch 1)
+    munit_lr_d: float = 4e-4  # Adam learning rate of the discriminators
+    munit_cpu_bf16: bool = True  # bf16 autocast on CPU too (about 1.8x faster with avx512_bf16; CUDA always uses bf16)
     # training budget: the CPU recipe (colorseg.config.CPU_RECIPE) with these fields, the same for every fusion
     preset: str = "cpu"
     data: str = "synth"  # "synth" or a prepared folder with index.csv
@@ -106,6 +113,9 @@ class AblationConfig(FlatConfig):
         if self.n_test < 2 and (self.fid != "off" or self.feature_net != "off"): raise ConfigError("AblationConfig.n_test must be >= 2 for FID/KID (or set fid='off' and feature_net='off')")
         try: self.train_config(RunSpec("colorizer", self.fusion_list[0], s[0]))  # the budget fields must make a valid ColorizeConfig
         except ConfigError as e: raise ConfigError(f"{e} (from the AblationConfig field of the same name)") from None
+        if self.munit_list:  # and the munit_* fields a valid MunitConfig
+            try: self.train_config(RunSpec("munit", self.munit_list[0], s[0]))
+            except ConfigError as e: raise ConfigError(f"{e} (from AblationConfig's munit_ field of that name, or the shared one)") from None
 
     fusion_list = property(lambda self: parse_list(self.fusions, str, "fusions"))
     seed_list = property(lambda self: parse_list(self.seeds, int, "seeds"))
@@ -121,7 +131,9 @@ class AblationConfig(FlatConfig):
                       out_dir=str(Path(self.root) / spec.name), resume=True, ckpt_every=self.ckpt_every,
                       num_workers=self.num_workers, progress=False, print_every=0)
         if spec.family == "munit":
-            return MunitConfig(fusion=spec.fusion, epochs=self.seg_epochs + self.epochs, **{**common, "preset": self.munit_preset})
+            return MunitConfig(fusion=spec.fusion, **{**common, "preset": self.munit_preset, "batch_size": self.munit_batch_size,
+                               "epochs": self.munit_epochs, "max_steps": self.munit_max_steps, "lr_g": self.munit_lr_g,
+                               "lr_d": self.munit_lr_d, "cpu_bf16": self.munit_cpu_bf16})
         extra = {} if spec.lambda_seg is None else {"lambda_seg": spec.lambda_seg}
         return ColorizeConfig.recipe(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
                                      lfe_path=self.lfe_path, **extra, **common)

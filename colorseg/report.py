@@ -11,8 +11,9 @@ from .ablation import method_name
 from .evaluate import TABLE_COLUMNS
 
 # %% auto #0
-__all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'REAL_METRICS', 'REAL_HEADERS', 't_interval',
-           'summarize', 'paired_difference', 'tag_chance', 'fmt_ci', 'results_table', 'paired_text', 'real_table']
+__all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'REAL_METRICS', 'REAL_HEADERS', 'MUNIT_METRICS',
+           'MUNIT_HEADERS', 't_interval', 'summarize', 'paired_difference', 'tag_chance', 'fmt_ci', 'results_table',
+           'paired_text', 'real_table', 'munit_table']
 
 # %% ../nbs/30a_report.ipynb #94d85053
 def t_interval(values, conf: float = 0.95) -> tuple:
@@ -76,6 +77,7 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
                  ) -> tuple:
     "(markdown, wide DataFrame): Table 1 with mean ± 95% CI over seeds, ground-truth and published reference rows."
     if "post" in df: df = df[df["post"] != "real"]  # the real illustration is its own table (real_table)
+    if "family" in df: df = df[df["family"] != "munit"]  # MUNIT is reference-based (no tags): its own table (munit_table)
     methods = _order(df["method"].unique())
     summ = summarize(df, metrics).set_index("method").loc[methods].reset_index()
     cols = [k for k in metrics if (k in df and df[k].notna().any()) or (k == "fid" and paper_fid)]
@@ -137,3 +139,32 @@ def real_table(df: pd.DataFrame) -> str:
     note = (f"DanbooRegion's X ({int(r0['size'])} px short side), {r0.get('lineart', 'highpass')} line art, tags by eye: `{r0.get('tags', '')}`. "
             "One image: the interval is over training seeds only.")
     return "\n".join(lines + ["", note]) + "\n"
+
+# %% ../nbs/30a_report.ipynb #9503957a
+MUNIT_METRICS = ["l1", "region_de", "merge_rate", "segment_acc", "ref_swd", "fid_cs", "kid_cs"]
+MUNIT_HEADERS = {"l1": "L1 ↓", "region_de": "within-region ΔE76 ↓ (bleeding)", "merge_rate": "merge rate ↓", "segment_acc": "segment acc. ↑",
+                 "ref_swd": "reference-colour SWD ↓", "fid_cs": "FID-cs ↓", "kid_cs": "KID-cs ↓"}
+
+def munit_table(df: pd.DataFrame) -> tuple:
+    "(markdown, wide DataFrame): the MUNIT runs (family 'munit'), mean ± 95% CI over seeds, with the drawings' own colours as reference; ('', empty) if none."
+    if "family" not in df or not (df["family"] == "munit").any(): return "", pd.DataFrame()
+    d = df[(df["family"] == "munit") & (df["post"].fillna("") == "" if "post" in df else True)]
+    cols = [k for k in MUNIT_METRICS if k in d and d[k].notna().any()]
+    summ = summarize(d, cols)
+    summ = summ.set_index("method").loc[_order(summ["method"])].reset_index()
+    lines = ["| method | seeds | " + " | ".join(MUNIT_HEADERS[k] for k in cols) + " |", "|---|---" + "|---" * len(cols) + "|"]
+    wide = []
+    for _, r in summ.iterrows():
+        lines.append(f"| {method_name(r['method'])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r[f'{k}_mean'], r[f'{k}_ci95']) for k in cols) + " |")
+        wide.append({"method": method_name(r["method"]), "kind": "measured", "n_seeds": r["n_seeds"], "seeds": r["seeds"],
+                     **{f"{k}_{s}": r[f"{k}_{s}"] for k in cols for s in ("mean", "ci95")}})
+    gt = {k: d[f"{k}_gt"].mean() for k in cols if f"{k}_gt" in d and d[f"{k}_gt"].notna().any()}
+    if gt:
+        lines.append("| the drawings' own colours (reference) | – | " + " | ".join(fmt_ci(gt[k], None) if k in gt else "" for k in cols) + " |")
+        wide.append({"method": "the drawings' own colours (reference)", "kind": "reference", **{f"{k}_mean": v for k, v in gt.items()}})
+    r0 = d.iloc[0]
+    steps = ", ".join(str(int(s)) for s in sorted(d["step"].unique())) if "step" in d else "?"
+    note = (f"Mean ± half-width of the 95% Student-t interval over seeds; per seed, N = {int(r0['n']) if 'n' in d else '?'} "
+            f"{r0.get('test_split', '')} drawings at {int(r0['size']) if 'size' in d else '?'} px after {steps} steps, each coloured with the "
+            "style of the next test drawing's illustration (reference-colour SWD: CIELAB sliced Wasserstein distance to that reference).")
+    return "\n".join(lines + ["", note]) + "\n", pd.DataFrame(wide)

@@ -76,15 +76,18 @@ def test_report_notebooks(root, ablation):
 def test_munit_rows(tmp_path):
     "MUNIT (reference-based: each drawing coloured like the next test illustration) gets rows and a table row, without tag accuracy."
     from colorseg.ablation import AblationConfig, read_results, run_ablation
-    from colorseg.report import results_table
+    from colorseg.report import munit_table, results_table
     cfg = AblationConfig(fusions="none", munit="concat", seeds="0", preset="tiny", test_offset=0, real_size=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
-                         epochs=1, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
+                         epochs=1, munit_batch_size=2, munit_epochs=1, munit_cpu_bf16=False, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
                          progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
     assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
     df = read_results(cfg.csv).set_index("method")
-    assert df.loc["munit-concat", "step"] == 2 and pd.isna(df.loc["munit-concat", "tag_acc_parts"]) and df.loc["munit-concat", "region_de2000"] > 0
+    assert df.loc["munit-concat", "step"] == 4 and pd.isna(df.loc["munit-concat", "tag_acc_parts"]) and df.loc["munit-concat", "region_de2000"] > 0
     assert df.loc["munit-concat", "ref_swd"] > 0 and df.loc["munit-concat", "ref_swd_gt"] > 0  # reference-colour SWD (and the drawing's own colours' SWD)
-    assert "| MUNIT + Concat | 1 |" in results_table(read_results(cfg.csv))[0]
+    md = munit_table(read_results(cfg.csv))[0]
+    assert "| MUNIT + Concat | 1 |" in md and "reference-colour SWD" in md and "MUNIT" not in results_table(read_results(cfg.csv))[0]
+    rec = json.loads((tmp_path / "records" / "munit-concat-s0" / "config.json").read_text())  # MUNIT's recipe, not the colorizer's budget
+    assert (rec["batch_size"], rec["lr_g"], rec["cpu_bf16"]) == (2, cfg.munit_lr_g, False)
 
 
 def test_committed_table1_rebuilds_from_committed_records(root, tmp_path):
