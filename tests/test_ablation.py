@@ -68,19 +68,20 @@ def test_report_notebooks(root, ablation):
     figs = rep / "figures"
     nb = _run(root, "32_figures", ablation, records=str(ablation / "records"), out_dir=str(figs), n_rows=2, n_conf=6, n_scan=4, real_size=64)
     assert "4 curves; chance part-tag accuracy 0." in nb  # chance from the records' per-part counts
+    assert not (figs / "munit_grid.png").exists()  # no MUNIT runs in this ablation: the grid is skipped
     for name in ("learning_curves", "qualitative_grid", "tag_confusion", "fig5_tag_sets", "fig7_contrast", "fig9_dense_strokes", "real_x"):
         for ext in ("png", "pdf"):
             assert (figs / f"{name}.{ext}").stat().st_size > 1000, (name, ext)
 
 
-def test_munit_rows(tmp_path):
+def test_munit_rows(root, tmp_path):
     "MUNIT (reference-based: each drawing coloured like the next test illustration) gets rows and a table row, without tag accuracy."
     from colorseg.ablation import AblationConfig, read_results, run_ablation
     from colorseg.report import munit_table, results_table
-    cfg = AblationConfig(fusions="none", munit="concat", seeds="0", preset="tiny", test_offset=0, real_size=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
+    cfg = AblationConfig(fusions="none", munit="none,concat", seeds="0", preset="tiny", test_offset=0, real_size=0, image_size=32, n_train=8, n_val=2, batch_size=4, seg_epochs=0,
                          epochs=1, munit_batch_size=2, munit_epochs=1, munit_cpu_bf16=False, lfe_path="off", n_test=3, fid="off", feature_net="off", snap="", device="cpu", threads=1,
                          progress=False, root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
-    assert list(run_ablation(cfg)["action"]) == ["train+score"] * 2
+    assert list(run_ablation(cfg)["action"]) == ["train+score"] * 3
     df = read_results(cfg.csv).set_index("method")
     assert df.loc["munit-concat", "step"] == 4 and pd.isna(df.loc["munit-concat", "tag_acc_parts"]) and df.loc["munit-concat", "region_de2000"] > 0
     assert df.loc["munit-concat", "ref_swd"] > 0 and df.loc["munit-concat", "ref_swd_gt"] > 0  # reference-colour SWD (and the drawing's own colours' SWD)
@@ -88,6 +89,10 @@ def test_munit_rows(tmp_path):
     assert "| MUNIT + Concat | 1 |" in md and "reference-colour SWD" in md and "MUNIT" not in results_table(read_results(cfg.csv))[0]
     rec = json.loads((tmp_path / "records" / "munit-concat-s0" / "config.json").read_text())  # MUNIT's recipe, not the colorizer's budget
     assert (rec["batch_size"], rec["lr_g"], rec["cpu_bf16"]) == (2, cfg.munit_lr_g, False)
+    figs = tmp_path / "figures"  # the figures notebook draws the MUNIT grid from the run folders
+    _run(root, "32_figures", tmp_path, records=cfg.records, out_dir=str(figs), munit_runs=cfg.root,
+              n_rows=2, n_conf=2, n_scan=2, real_size=0)
+    assert (figs / "munit_grid.png").stat().st_size > 1000
 
 
 def test_committed_table1_rebuilds_from_committed_records(root, tmp_path):
