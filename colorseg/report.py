@@ -140,7 +140,7 @@ def real_table(df: pd.DataFrame) -> str:
             "One image: the interval is over training seeds only.")
     return "\n".join(lines + ["", note]) + "\n"
 
-# %% ../nbs/30a_report.ipynb #9503957a
+# %% ../nbs/30a_report.ipynb #a496c177
 MUNIT_METRICS = ["l1", "region_de", "merge_rate", "segment_acc", "ref_swd", "fid_cs", "kid_cs"]
 MUNIT_HEADERS = {"l1": "L1 ↓", "region_de": "within-region ΔE76 ↓ (bleeding)", "merge_rate": "merge rate ↓", "segment_acc": "segment acc. ↑",
                  "ref_swd": "reference-colour SWD ↓", "fid_cs": "FID-cs ↓", "kid_cs": "KID-cs ↓"}
