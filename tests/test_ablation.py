@@ -57,6 +57,7 @@ def test_report_notebooks(root, ablation):
     again = ablation / "again"
     _run(root, "30_results_table", ablation, records=str(ablation / "records"), runs=str(ablation / "runs"), out_dir=str(again))
     assert (again / "table1.md").read_text() == md  # the records alone give the table, byte for byte
+    assert "nan" not in md  # a pair is compared only on the metrics both of its methods have
     assert sorted(p.name for p in (ablation / "records" / "dual-s1").iterdir()) == ["config.json", "curve.csv", "metrics.json"]
     for s in ("| Tag2pix (none) | 2 |", "| Dual | 2 |", "| Dual + region snap | 2 |", "ground truth (reference)",
               "76.744", "64.482", "published", "FID-cs", "Dual − Tag2pix (none) on within-region ΔE76", "merge rate, paired by seed", "segment acc.", "95% t-CI",
