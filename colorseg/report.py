@@ -71,6 +71,18 @@ def _order(methods):
     key = lambda m: (METHOD_ORDER.index(m.split("+")[0].split("-ls")[0]) if m.split("+")[0].split("-ls")[0] in METHOD_ORDER else 99, "+" in m, m)
     return sorted(methods, key=key)
 
+def _measured_rows(d: pd.DataFrame, cols: list, headers: dict, first: str = "method", name=method_name) -> tuple:
+    "(markdown lines, wide rows): the header and one row per method in METHOD_ORDER, each metric as mean ± 95% CI over seeds."
+    summ = summarize(d, cols)
+    summ = summ.set_index("method").loc[_order(summ["method"])].reset_index()
+    lines = [f"| {first} | seeds | " + " | ".join(headers.get(k, k) for k in cols) + " |", "|---|---" + "|---" * len(cols) + "|"]
+    wide = []
+    for _, r in summ.iterrows():
+        lines.append(f"| {name(r['method'])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r[f'{k}_mean'], r[f'{k}_ci95']) for k in cols) + " |")
+        wide.append({"method": name(r["method"]), "kind": "measured", "n_seeds": r["n_seeds"], "seeds": r["seeds"],
+                     **{f"{k}_{s}": r[f"{k}_{s}"] for k in cols for s in ("mean", "ci95")}})
+    return lines, wide
+
 def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
                   metrics: list = TABLE_METRICS,
                   paper_fid: dict = PAPER_FID,
@@ -78,16 +90,9 @@ def results_table(df: pd.DataFrame,  # the ablation CSV (read_results)
     "(markdown, wide DataFrame): Table 1 with mean ± 95% CI over seeds, ground-truth and published reference rows."
     if "post" in df: df = df[df["post"] != "real"]  # the real illustration is its own table (real_table)
     if "family" in df: df = df[df["family"] != "munit"]  # MUNIT is reference-based (no tags): its own table (munit_table)
-    methods = _order(df["method"].unique())
-    summ = summarize(df, metrics).set_index("method").loc[methods].reset_index()
     cols = [k for k in metrics if (k in df and df[k].notna().any()) or (k == "fid" and paper_fid)]
+    lines, wide = _measured_rows(df, cols, TABLE_HEADERS)
     gt = {k: df[f"{k}_gt"].mean() for k in cols if f"{k}_gt" in df and df[f"{k}_gt"].notna().any()}
-    lines = ["| method | seeds | " + " | ".join(TABLE_HEADERS.get(k, k) for k in cols) + " |", "|---|---" + "|---" * len(cols) + "|"]
-    wide = []
-    for _, r in summ.iterrows():
-        lines.append(f"| {method_name(r['method'])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r.get(f'{k}_mean'), r.get(f'{k}_ci95')) for k in cols) + " |")
-        wide.append({"method": method_name(r["method"]), "kind": "measured", "n_seeds": r["n_seeds"], "seeds": r["seeds"],
-                     **{c: r[c] for c in summ.columns if c.rsplit("_", 1)[0] in cols and c.endswith(("_mean", "_ci95"))}})
     if gt:
         lines.append("| ground truth (reference) | – | " + " | ".join(fmt_ci(gt.get(k), None) for k in cols) + " |")
         wide.append({"method": "ground truth (reference)", "kind": "reference", **{f"{k}_mean": v for k, v in gt.items()}})
@@ -128,11 +133,7 @@ def real_table(df: pd.DataFrame) -> str:
     "Markdown: the runs scored on the real illustration (post 'real'), mean ± 95% CI over seeds, with its own colours' row; '' if none."
     if "post" not in df or not (df["post"] == "real").any(): return ""
     d = df[df["post"] == "real"]
-    summ = summarize(d, REAL_METRICS)
-    summ = summ.set_index("method").loc[_order(summ["method"])].reset_index()
-    lines = ["| method (n = 1 image) | seeds | " + " | ".join(REAL_HEADERS[k] for k in REAL_METRICS) + " |", "|---|---" + "|---" * len(REAL_METRICS) + "|"]
-    for _, r in summ.iterrows():
-        lines.append(f"| {method_name(r['method'].split('+')[0])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r[f'{k}_mean'], r[f'{k}_ci95']) for k in REAL_METRICS) + " |")
+    lines, _ = _measured_rows(d, REAL_METRICS, REAL_HEADERS, "method (n = 1 image)", lambda m: method_name(m.split("+")[0]))
     gt = {k: d[f"{k}_gt"].mean() for k in REAL_METRICS if f"{k}_gt" in d}
     lines.append("| the illustration's own colours | – | " + " | ".join(fmt_ci(gt.get(k), None) if k in gt else "" for k in REAL_METRICS) + " |")
     r0 = d.iloc[0]
@@ -150,14 +151,7 @@ def munit_table(df: pd.DataFrame) -> tuple:
     if "family" not in df or not (df["family"] == "munit").any(): return "", pd.DataFrame()
     d = df[(df["family"] == "munit") & (df["post"].fillna("") == "" if "post" in df else True)]
     cols = [k for k in MUNIT_METRICS if k in d and d[k].notna().any()]
-    summ = summarize(d, cols)
-    summ = summ.set_index("method").loc[_order(summ["method"])].reset_index()
-    lines = ["| method | seeds | " + " | ".join(MUNIT_HEADERS[k] for k in cols) + " |", "|---|---" + "|---" * len(cols) + "|"]
-    wide = []
-    for _, r in summ.iterrows():
-        lines.append(f"| {method_name(r['method'])} | {r['n_seeds']} | " + " | ".join(fmt_ci(r[f'{k}_mean'], r[f'{k}_ci95']) for k in cols) + " |")
-        wide.append({"method": method_name(r["method"]), "kind": "measured", "n_seeds": r["n_seeds"], "seeds": r["seeds"],
-                     **{f"{k}_{s}": r[f"{k}_{s}"] for k in cols for s in ("mean", "ci95")}})
+    lines, wide = _measured_rows(d, cols, MUNIT_HEADERS)
     gt = {k: d[f"{k}_gt"].mean() for k in cols if f"{k}_gt" in d and d[f"{k}_gt"].notna().any()}
     if gt:
         lines.append("| the drawings' own colours (reference) | – | " + " | ".join(fmt_ci(gt[k], None) if k in gt else "" for k in cols) + " |")
