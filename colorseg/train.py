@@ -17,9 +17,10 @@ from .config import RunConfig
 
 # %% auto #0
 __all__ = ['RESUME_MAY_CHANGE', 'LEGACY_KINDS', 'resolve_device', 'seed_everything', 'rng_state', 'set_rng_state', 'Runtime',
-           'dist_env', 'is_distributed', 'DistBatchNorm2d', 'convert_batchnorm', 'average_gradients_before_step',
-           'distribute', 'EpochSampler', 'save_checkpoint', 'load_checkpoint', 'check_compatible', 'checkpoint_kind',
-           'freeze', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate', 'make_runtime', 'fit']
+           'dist_env', 'is_distributed', 'dist_backend', 'DistBatchNorm2d', 'convert_batchnorm',
+           'average_gradients_before_step', 'distribute', 'EpochSampler', 'save_checkpoint', 'load_checkpoint',
+           'check_compatible', 'checkpoint_kind', 'freeze', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate',
+           'make_runtime', 'fit']
 
 # %% ../nbs/06_train.ipynb #c5cf35bb
 def resolve_device(name: str = "auto") -> torch.device:
@@ -41,8 +42,9 @@ def rng_state() -> dict:
     return s
 
 def set_rng_state(s: dict):
-    random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"])
-    if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
+    "Restore `rng_state()`, wherever a checkpoint's tensors were mapped: torch takes CPU ByteTensors only."
+    random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"].cpu())
+    if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all([t.cpu() for t in s["cuda"]])
 
 @dataclass
 class Runtime:
@@ -76,7 +78,13 @@ def dist_env() -> tuple[int, int, int]:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) in a single process."
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
 
-def is_distributed() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+def is_distributed() -> bool:
+    "A process group is running. One rank counts: an all-reduce over one rank changes nothing, and the GPU check runs `fit` that way."
+    return dist.is_available() and dist.is_initialized()
+
+def dist_backend(device: torch.device) -> str:
+    "The process group `make_runtime` starts: NCCL on CUDA (which has no CPU tensors), gloo on a CPU."
+    return "nccl" if device.type == "cuda" else "gloo"
 
 class DistBatchNorm2d(nn.BatchNorm2d):
     "BatchNorm2d whose training statistics are over the global batch of all ranks (CPU and GPU)."
@@ -138,10 +146,10 @@ def distribute(task):
     for o in task.optimizers().values(): average_gradients_before_step(o)
     return task
 
-def _reduce_stats(stats: dict) -> dict:
-    "Mean of each logged value over ranks (so rank 0 logs the global-batch loss)."
+def _reduce_stats(stats: dict, device: torch.device) -> dict:
+    "Mean of each logged value over ranks (so rank 0 logs the global-batch loss), all-reduced on the run's device."
     if not is_distributed(): return stats
-    t = torch.tensor(list(stats.values()), dtype=torch.float64)
+    t = torch.tensor(list(stats.values()), dtype=torch.float64, device=device)
     dist.all_reduce(t); t /= dist.get_world_size()
     return dict(zip(stats, t.tolist()))
 
@@ -282,7 +290,7 @@ def make_runtime(cfg: RunConfig) -> Runtime:
     dev = resolve_device(cfg.device)
     if world > 1:
         if dev.type == "cuda": dev = torch.device("cuda", local_rank); torch.cuda.set_device(dev)
-        if not dist.is_initialized(): dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+        if not dist.is_initialized(): dist.init_process_group(dist_backend(dev))
     if dev.type == "cuda": torch.backends.cudnn.benchmark = True
     return Runtime(dev, cfg.amp, cfg.channels_last, cfg.cpu_bf16)
 
@@ -296,8 +304,12 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     "Train `build_task(runtime)` as `cfg` says; returns the final validation stats."
     from tqdm.auto import tqdm
     rank, world, _ = dist_env()
-    main = rank == 0
     rt = rt or make_runtime(cfg)
+    distributed = is_distributed()   # torchrun's group (make_runtime starts it), or one a caller started (the GPU check's one rank)
+    if world > 1 and not distributed:
+        raise RuntimeError(f"WORLD_SIZE={world} but no process group is running: call fit with rt=None so make_runtime starts it, or start it first")
+    if distributed: rank, world = dist.get_rank(), dist.get_world_size()
+    main = rank == 0
     config, epochs, max_steps, progress = cfg.to_dict(), cfg.total_epochs(), cfg.max_steps, cfg.progress
     if cfg.batch_size % world: raise ValueError(f"batch_size={cfg.batch_size} (the global batch) must be divisible by the {world} processes")
     local_bs = cfg.batch_size // world
@@ -305,13 +317,13 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     if main: (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     task = build_task(rt)
-    if world > 1:
+    if distributed:
         distribute(task)
         progress = progress and main
     ckpt_path = run_dir / "last.pt"
     step, epoch, start = 0, 0, 0  # optimiser steps done; current epoch; batches of it done
     if cfg.resume and ckpt_path.exists():
-        st = load_checkpoint(ckpt_path, map_location=rt.device)
+        st = load_checkpoint(ckpt_path)   # on the CPU: load_state_dict moves each tensor to its module's device; RNG states stay CPU ByteTensors
         check_compatible(st["config"], config, ckpt_path)
         for k, m in task.modules().items(): m.load_state_dict(st["modules"][k])
         for k, o in task.optimizers().items(): o.load_state_dict(st["optimizers"][k])
@@ -344,7 +356,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         bar = tqdm(total=nb, initial=start, desc=f"epoch {epoch + 1}/{epochs} {getattr(task, 'phase', lambda e: '')(epoch)}".strip(), disable=not progress, leave=False)
         for b, batch in enumerate(loader, start):
             if hasattr(task, "step"): task.step = step   # steps done before this one (schedules that ramp by step)
-            stats = _reduce_stats(task.train_step(rt.to(batch), epoch))
+            stats = _reduce_stats(task.train_step(rt.to(batch), epoch), rt.device)
             step += 1; bar.update(1)
             if not all(math.isfinite(v) for v in stats.values()):
                 checkpoint(epoch, b + 1)
@@ -369,7 +381,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
             if cfg.print_every: print(f"validation after epoch {epoch}/{epochs} (step {step}, {time.time() - t0:.0f}s): "
                                   + " ".join(f"{k}={v:.4g}" for k, v in val.items()), flush=True)
         checkpoint(epoch, start)
-        if world > 1: dist.barrier()
+        if distributed: dist.barrier()
     if main and val_ds is not None and len(val_ds) and not val:
         val = evaluate(task, val_ds, rt, cfg.batch_size)
         save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"step_{step:06d}.png")

@@ -94,3 +94,44 @@ def test_the_training_notebook_defaults_are_the_cpu_recipe(root):
     params = {}
     exec("".join(cell["source"]), {}, params)
     assert {k: params[k] for k in CPU_RECIPE} == CPU_RECIPE
+
+
+
+class _Dice:
+    "fit's smallest task: no networks, its 'loss' is a draw from each RNG fit restores, so only an exact resume repeats the sequence."
+    log_keys = ["loss"]
+    def __init__(self, rt): pass
+    def modules(self): return {}
+    def optimizers(self): return {}
+    def train_step(self, batch, epoch):
+        import random
+        import numpy as np
+        return {"loss": torch.rand(()).item() + float(np.random.rand()) + random.random()}
+
+
+class _Items(torch.utils.data.Dataset):
+    def __len__(self): return 16
+    def __getitem__(self, i): return {"index": i}
+
+
+def test_resume_on_a_device_other_than_the_cpu(tmp_path):
+    "A run whose runtime is not the CPU resumes exactly: fit restores the checkpoint's RNG states whatever device the run is on."
+    from dataclasses import dataclass
+    from typing import ClassVar
+    from colorseg.config import RunConfig
+    from colorseg.train import Runtime, fit
+
+    @dataclass
+    class DiceConfig(RunConfig):
+        KIND: ClassVar[str] = "dice"
+        out_dir: str = "runs/dice"
+
+    # meta stands in for CUDA: a checkpoint mapped onto it holds no CPU ByteTensors either (torch.set_rng_state refuses both)
+    rt = Runtime(torch.device("meta"))
+    cfg = DiceConfig(epochs=2, batch_size=4, device="cpu", progress=False, log_every=1)
+    fit(_Dice, cfg.replace(out_dir=str(tmp_path / "straight")), _Items(), None, rt=rt)
+    fit(_Dice, cfg.replace(out_dir=str(tmp_path / "halves"), max_steps=3), _Items(), None, rt=rt)
+    fit(_Dice, cfg.replace(out_dir=str(tmp_path / "halves"), resume=True), _Items(), None, rt=rt)
+    a, b = (pd.read_csv(tmp_path / r / "stats.csv") for r in ("straight", "halves"))
+    assert a["step"].tolist() == b["step"].tolist() == list(range(1, 9))
+    assert a["loss"].tolist() == b["loss"].tolist()   # the same draws after the resume as without it
