@@ -136,7 +136,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1] if "__file__" in globals() el
 def shared_data(*parts: str) -> Path:
     "A path inside the shared data folder; a clear error when the folder or file is missing."
     env = os.environ.get("COLORSEG_SHARED_DATA")
-    candidates = [Path(env)] if env else [PROJECT_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data", Path.cwd().parent.parent / "shared" / "data"]
+    candidates = [Path(env)] if env else [PROJECT_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data", Path.cwd().parent.parent / "shared" / "data",
+                                          PROJECT_ROOT / ".shared" / "data"]   # the copy that travels to a lent GPU machine (README: GPU check)
     root = next((c for c in candidates if c.is_dir()), None)
     if root is None:
         raise FileNotFoundError(f"shared data folder not found (looked in {', '.join(map(str, candidates))}); "
