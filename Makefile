@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report bench gpu-check clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report real-report bench gpu-check clean-runs help
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
 	@echo "make weights - retrain the shipped weights/ (CPU recipe: parts, none, concat, dual; skeleton nets; ~100 min on 2 cores)"
 	@echo "make skeleton-weights - retrain the shipped skeleton nets weights/skeleton-{lineart,color}.pt (part of make weights)"
 	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
+	@echo "make real-report - the shipped weights on real drawings (data/real/): reports/real.md, reports/figures/real_grid_*.png"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
 	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
@@ -83,6 +84,7 @@ weights: install
 	done
 	$(MAKE) skeleton-weights
 	$(MAKE) weights-report
+	$(MAKE) real-report
 
 # The shipped skeleton nets (weights/skeleton-{lineart,color}.pt): tiny U-Nets, 128 px crops of the synthetic set,
 # 1,500 steps at lr 1e-3 each; each run scores itself on DanbooRegion's X (never trained on) at the end of its notebook.
@@ -110,6 +112,12 @@ feature-net-weights: install
 weights-report: install
 	mkdir -p $(REPORT_NB) reports/figures
 	CI=true $(BIN)/papermill nbs/33_weights_report.ipynb $(REPORT_NB)/33_weights_report.ipynb --cwd .
+
+# the shipped colorizers on the real dev set (data/real/*.json, images from ../shared/data): model output and finished picture
+# -> reports/real.md, reports/real.csv, reports/figures/real_grid_<fusion>.png (~15 min on 2 cores)
+real-report: install
+	mkdir -p $(REPORT_NB) reports/figures
+	CI=true $(BIN)/papermill nbs/34_real_report.ipynb $(REPORT_NB)/34_real_report.ipynb --cwd . --log-output
 
 DEMO_PORT ?= 8866
 

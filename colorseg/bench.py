@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, os, resource, sys, time
 from pathlib import Path
 import torch
-from .bench_cases import COLORIZE_ABLATION, bench_colorize, bench_data, bench_line_regions, bench_skeleton, bench_train
+from .bench_cases import COLORIZE_ABLATION, bench_colorize, bench_data, bench_finish, bench_line_regions, finish_targets, bench_skeleton, bench_train
 from .bench_cases import colorize_variants, train_variants
 from .bench_machine import machine_info, n_cores, release_memory, reset_peak_memory
 from .config import FUSIONS
@@ -118,6 +118,11 @@ def format_report(res: dict) -> str:
     if res.get("line_regions"):
         md += ["## Regions of line art\n", "`colorseg.fill.regions_from_lineart` (multi-radius trapped-ball filling), whole image.\n\n",
                _md_table([res["line_regions"]], ["what", "height", "width", "ms_per_mp_median", "ms_per_mp_min", "peak_increase_mb", "load_1min"])]
+    if res.get("finish"):
+        md += ["## The finished picture\n", "`colorseg.layers.finish` alone on a drawing scaled to `size`² (the model's output computed first), "
+               "and one `big`² drawing coloured end to end by `colorize_full` (model at its working size + finish).\n\n",
+               _md_table([res["finish"]], ["what", "fusion", "size", "s_per_mp_median", "s_per_mp_min", "peak_increase_mb", "big", "big_s",
+                                           "big_peak_increase_mb", "process_max_rss_mb", "load_1min"])]
     d = res["data"]
     md += ["## Data\n", f"- synthetic samples ({d['synth']['size']} px, one process): {d['synth']['samples_per_s_median']} samples/s (median)\n",
            f"- prepare: " + (f"{d['prepare']['images_per_s_median']} images/s at {d['prepare']['size']} px with {d['prepare']['workers']} workers (median)\n"
@@ -182,6 +187,9 @@ def run_bench(out: str | os.PathLike = "reports/bench.json",  # JSON path; the M
     res["skeleton"] = bench_skeleton(128 if quick else 1024, repeats, steps=32 if quick else 512)
     log("line-art regions")
     res["line_regions"] = bench_line_regions(128, repeats, real=False) if quick else bench_line_regions(repeats=repeats)
+    log("the finished picture (per megapixel, and a 4000 x 4000 drawing end to end)")
+    res["finish"] = bench_finish(256, big=0, repeats=1) if quick else bench_finish(repeats=repeats)
+    res["targets"].update(finish_targets(res["finish"]))
     log("data")
     res["data"] = bench_data(*((1, 64, 1, 64) if quick else (16, 256, 8, 512)), workers=0 if quick else None, repeats=repeats)
     if "skipped" in res["data"]["prepare"]: res["notes"].append(f"prepare: {res['data']['prepare']['skipped']}")

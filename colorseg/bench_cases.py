@@ -15,8 +15,9 @@ from .tags import load_vocab
 from .train import Runtime, freeze, seed_everything
 
 # %% auto #0
-__all__ = ['COLORIZE_ABLATION', 'BenchRuntime', 'train_variants', 'random_batch', 'bench_train', 'random_colorizer',
-           'colorize_variants', 'bench_colorize', 'bench_skeleton', 'bench_line_regions', 'bench_data']
+__all__ = ['COLORIZE_ABLATION', 'FINISH_TARGETS', 'BenchRuntime', 'train_variants', 'random_batch', 'bench_train',
+           'random_colorizer', 'colorize_variants', 'bench_colorize', 'bench_skeleton', 'bench_line_regions',
+           'bench_data', 'bench_finish', 'finish_targets']
 
 # %% ../nbs/23c_bench_cases.ipynb #1f66f0e0
 @dataclasses.dataclass
@@ -240,3 +241,49 @@ def bench_data(synth_n: int = 16, synth_size: int = 256, prepare_n: int = 8, pre
     except Exception as e:   # e.g. its shared test image is missing on this machine
         out["prepare"] = dict(skipped=f"bench_prepare failed: {type(e).__name__}: {e}")
     return out
+
+# %% ../nbs/23c_bench_cases.ipynb #e4110eab
+FINISH_TARGETS = dict(s_per_mp=1.5, s_4000=45.0)  # the finish per megapixel; a 4000 x 4000 drawing end to end (2 CPU cores)
+
+def bench_finish(size: int = 2048,  # px: the finish is timed on the drawing scaled to size x size
+                 big: int = 4000,  # px: one big x big drawing coloured end to end (0: skip)
+                 repeats: int = 3,
+                 checkpoint=None,  # a colorizer (None: the shipped default weights; a random tiny one if they are missing)
+                ) -> dict:
+    "Seconds per megapixel of colorseg.layers.finish, and one big drawing coloured end to end, against FINISH_TARGETS."
+    import resource
+    import numpy as np
+    from PIL import Image
+    from colorseg.colorize import colorize_full, content_box, _resize
+    from colorseg.layers import finish
+    try:
+        from colorseg.images import as_gray, read_image, shared_data
+        g, what = as_gray(read_image(shared_data("real", "tag2pix", "liner_40.png"), "RGBA")), "Tag2pix liner_40"
+    except FileNotFoundError:
+        from colorseg.synth_render import make_sample
+        g, what = make_sample(1, 512).lineart, "synthetic line art"
+    from colorseg.colorize import load_colorizer
+    try: model = load_colorizer(checkpoint)
+    except FileNotFoundError: model = random_colorizer("parts", "tiny")
+    tags = "light_brown_hair green_eyes black_shirt black_skirt white_background"
+    gg = _resize(g, (size, size)); y0, y1, x0, x1 = box = content_box(gg)
+    f = 256 / min(y1 - y0, x1 - x0)
+    res = model(_resize(gg[y0:y1, x0:x1], (round((y1 - y0) * f), round((x1 - x0) * f))), tags)
+    t = measure({"finish": functools.partial(finish, gg, res["color"], box, res.get("part_probs"), res.get("part_colors"))}, repeats, warmup=0)["finish"]
+    mp = gg.size / 1e6
+    out = dict(what=what, size=size, fusion=model.cfg.fusion, s_per_mp_median=round(statistics.median(t["times"]) / mp, 3),
+               s_per_mp_min=round(min(t["times"]) / mp, 3), peak_increase_mb=t["peak_increase_mb"], load_1min=t["load_1min"])
+    if big:
+        gb = _resize(g, (big, big))
+        tb = measure({"big": functools.partial(colorize_full, gb, tags, model)}, 1, warmup=0)["big"]
+        out.update(big=big, big_s=round(tb["times"][0], 2), big_peak_increase_mb=tb["peak_increase_mb"],
+                   process_max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    return out
+
+def finish_targets(row: dict) -> dict:
+    "The finish's targets checked on a bench_finish row."
+    t = {"finish s/MP (median)": dict(value=row["s_per_mp_median"], target=f"<= {FINISH_TARGETS['s_per_mp']}", met=row["s_per_mp_median"] <= FINISH_TARGETS["s_per_mp"], size=row["size"], batch=1)}
+    if "big_s" in row:
+        t[f"{row['big']}² drawing end to end, s"] = dict(value=row["big_s"], target=f"<= {FINISH_TARGETS['s_4000']}", met=row["big_s"] <= FINISH_TARGETS["s_4000"], size=row["big"], batch=1)
+    return t
+

@@ -98,7 +98,7 @@ def _colorize_reference(a):
     from colorseg.images import read_image, save_image
     from colorseg.munit_infer import colorize_reference, sample_styles
     skel = read_image(a.skeleton, "L") if a.skeleton else None
-    stem = a.output or str(Path(a.lineart).with_suffix("")) + ".color.png"
+    stem = a.out or str(Path(a.lineart).with_suffix("")) + ".color.png"
     if a.styles:
         outs = sample_styles(a.lineart, a.ckpt, n=a.styles, seed=a.seed, skeleton=skel)
         for i, im in enumerate(outs): save_image(im, Path(stem).with_name(f"{Path(stem).stem}.{i}.png"))
@@ -107,29 +107,32 @@ def _colorize_reference(a):
     print(f"wrote {stem}")
 
 def _colorize(a):
-    from colorseg.colorize import colorize, colorize_folder
+    from colorseg.colorize import colorize, colorize_folder, colorize_layers
     from colorseg.images import save_image
+    from colorseg.layers import save_layers
     if (a.reference or a.styles) and not a.ckpt:
         raise ValueError("--reference/--styles colour with a MUNIT checkpoint: give it as --ckpt runs/munit/last.pt (make train-munit)")
     if a.reference or a.styles: return _colorize_reference(a)
     if a.tags is None: raise ValueError("--tags is required for tag-based colorization (or give --reference REF.png for a MUNIT checkpoint)")
+    kw = dict(work_size=a.work_size or None, shading=a.shading)
     if Path(a.lineart).is_dir():
-        out = a.output or "colorized"
-        paths = colorize_folder(a.lineart, out, a.tags, a.ckpt, device=a.device, palette=a.palette, layers=a.layers)
+        out = a.out or "colorized"
+        paths = colorize_folder(a.lineart, out, a.tags, a.ckpt, device=a.device, palette=a.palette, layers=a.layers, output=a.output, **kw)
         print(f"wrote {len(paths)} images to {out}" + (f", their layers to {a.layers}/<name>/" if a.layers else ""))
         return
-    out = a.output or str(Path(a.lineart).with_suffix("")) + ".color.png"
+    out = a.out or str(Path(a.lineart).with_suffix("")) + ".color.png"
     if a.layers:
-        from colorseg.layers import colorize_layers, save_layers
-        L = colorize_layers(a.lineart, a.tags, a.ckpt, palette=a.palette, device=a.device)
-        save_image(L["model"], out); save_layers(L, a.layers)
+        L = colorize_layers(a.lineart, a.tags, a.ckpt, palette=a.palette, device=a.device, **kw)
+        save_image(L["color"] if a.output == "finished" else L["model"], out); save_layers(L, a.layers)
         print(f"wrote {out} and {a.layers}/{{flat,lines,color,regions}}.png")
     else:
-        save_image(colorize(a.lineart, a.tags, a.ckpt, device=a.device, palette=a.palette), out)
+        save_image(colorize(a.lineart, a.tags, a.ckpt, device=a.device, palette=a.palette, output=a.output, **kw), out)
         print(f"wrote {out}")
 
 def _args_colorize(sub):
-    c = sub.add_parser("colorize", help="colour line art with tags")
+    from colorseg.colorize import OUTPUTS, WORK_SIZE
+    from colorseg.layers import SHADING
+    c = sub.add_parser("colorize", help="colour line art with tags: a finished picture at the drawing's own resolution")
     c.add_argument("lineart", help="a line-art image, or a folder of them")
     c.add_argument("--tags", default=None, help='Danbooru tags, e.g. "red_hair blue_eyes white_shirt" (tag-based checkpoints)')
     c.add_argument("--reference", default=None, help="a colour reference image (MUNIT checkpoints)")
@@ -137,7 +140,11 @@ def _args_colorize(sub):
     c.add_argument("--styles", type=int, default=0, help="MUNIT: write N random-style colorings instead"); c.add_argument("--seed", type=int, default=0)
     c.add_argument("--ckpt", default=None, help="a run's last.pt or a weights file (default: the shipped weights/colorizer-parts.pt; "
                                                 "MUNIT needs one)")
-    c.add_argument("-o", "--output", default=None, help="output image (or folder)")
+    c.add_argument("-o", "--out", default=None, help="output image (or folder); default <lineart>.color.png")
+    c.add_argument("--output", choices=OUTPUTS, default="finished", help="finished: one colour per line-art region, the model's "
+                   "shading, the artist's lines on top, at the drawing's resolution (default); model: the model's own image, upsampled")
+    c.add_argument("--work-size", type=int, default=WORK_SIZE, help=f"short side (px) the model runs at (default {WORK_SIZE}; 0 = the drawing's own)")
+    c.add_argument("--shading", type=float, default=SHADING, help=f"strength of the model's shading on the flat colours (default {SHADING}; 0 = flats)")
     c.add_argument("--palette", default=None, help='exact part colours, e.g. "hair=#d04a8b,eyes=#2266cc" (part-routing weights, the default)')
     c.add_argument("--layers", default=None, metavar="DIR", help="also write flat.png, lines.png (RGBA), color.png and regions.png "
                                                                    "into DIR (a folder of line art: DIR/<name>/)")

@@ -10,17 +10,22 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from .config import ColorizeConfig
 from .images import as_gray, pad_to_multiple, read_image, save_image, to_tensor, to_image, skeleton_to_tensor, skeleton_to_uint8
 from .models import build_generator
 from .skeleton_infer import SkeletonSource
 from .tagnet import tagnet_from_state
-from .tags import load_vocab, parse_tags
+from .tags import load_vocab, parse_tags, resolve_colour_conflicts
 from .train import load_checkpoint, resolve_device
 from .weights import default_weights, verify_weights
+from .layers import SHADING, finish, lines_layer, save_layers
+from .regions import labels_to_region
+
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'parse_palette', 'palette_tensor', 'Colorizer', 'load_colorizer', 'colorize', 'colorize_folder']
+__all__ = ['WORK_SIZE', 'CROP_MARGIN', 'OUTPUTS', 'IMAGE_SUFFIXES', 'parse_palette', 'palette_tensor', 'Colorizer',
+           'load_colorizer', 'content_box', 'colorize_full', 'colorize', 'colorize_layers', 'colorize_folder']
 
 # %% ../nbs/07_colorize.ipynb #7218636d
 def _hex_rgb(s: str, what: str) -> tuple:
@@ -68,12 +73,13 @@ class Colorizer:
     def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None,
                  palette: str | dict | None = None,  # exact part colours (parse_palette), part-routing models only
                 ) -> dict:
-        "Colour one line drawing: dict(color=RGB uint8, skeleton=uint8 or None, parts=uint8 part index map (fusion='parts'))."
+        """The model's own output at the size it is given: dict(color=RGB uint8, skeleton=uint8 or None; part-routing
+        models also parts=uint8 part index map, part_probs=float32 (P, H, W) softmax, part_colors=uint8 (P, 3) palette)."""
         palette = parse_palette(palette)
         if palette and self.cfg.fusion != "parts":
             raise ValueError(f"palette: exact part colours need a part-routing model (fusion='parts'); {self.path} is "
                              f"fusion={self.cfg.fusion!r}. Recolour its regions instead (colorseg.layers.recolor, or click them in the demo)")
-        tags = parse_tags(tags) if isinstance(tags, str) else list(tags)
+        tags = resolve_colour_conflicts(parse_tags(tags) if isinstance(tags, str) else list(tags))
         _, cvt = load_vocab().encode(tags)
         g = as_gray(lineart)
         if self.cfg.fusion == "concat" and skeleton is None: skeleton = self.skeleton.image(g)
@@ -85,7 +91,10 @@ class Colorizer:
         fix = palette_tensor(palette).to(self.device) if palette else None
         out = self.G(x, torch.from_numpy(cvt)[None].to(self.device), skeleton=sk, lfe_feat=feat, palette_fix=fix)
         res = {"color": to_image(out["color"][0])[:h, :w], "skeleton": skeleton}
-        if "parts" in out: res["parts"] = out["parts"][0, :, :h, :w].argmax(0).byte().cpu().numpy()
+        if "parts" in out:
+            probs = out["parts"][0, :, :h, :w].float().softmax(0)          # (P, h, w)
+            res.update(parts=probs.argmax(0).byte().cpu().numpy(), part_probs=probs.cpu().numpy(),
+                       part_colors=((out["palette"][0].float().tanh() + 1) * 127.5).round().clamp(0, 255).byte().cpu().numpy())  # (P, 3)
         if "skeleton" in out: res["skeleton"] = skeleton_to_uint8(out["skeleton"][0, :, :h, :w])
         return res
 
@@ -105,7 +114,54 @@ def load_colorizer(checkpoint: str | os.PathLike | None = None,  # a run's last.
     G.load_state_dict(st["modules"]["G"])
     return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), SkeletonSource.of_run(cfg, dev, st["modules"], st["extra"]))
 
+
 # %% ../nbs/07_colorize.ipynb #4d392c1a
+WORK_SIZE = 256  # short side (px) the model runs at; chosen on the real-drawing dev set (nbs/34_real_report.ipynb)
+CROP_MARGIN = 0.04  # the model's crop is the ink's bounding box widened by this share of its size on each side
+OUTPUTS = ("finished", "model")
+
+def content_box(gray: np.ndarray,  # uint8 HxW line art, 255 = paper
+                threshold: int = 200,  # darker pixels are ink
+                margin: float = CROP_MARGIN,
+                trim: float = 0.002,  # share of ink pixels ignored on each side (specks, scanner dust)
+               ) -> tuple:  # (y0, y1, x0, x1)
+    "Bounding box of a drawing's ink, widened by `margin`; the whole image when there is no ink."
+    H, W = gray.shape
+    ys, xs = np.nonzero(gray < threshold)
+    if len(ys) == 0: return (0, H, 0, W)
+    (y0, y1), (x0, x1) = np.quantile(ys, (trim, 1 - trim)), np.quantile(xs, (trim, 1 - trim))
+    my, mx = margin * (y1 - y0 + 1), margin * (x1 - x0 + 1)
+    return (max(0, int(y0 - my)), min(H, int(np.ceil(y1 + my)) + 1), max(0, int(x0 - mx)), min(W, int(np.ceil(x1 + mx)) + 1))
+
+def _resize(img: np.ndarray, hw: tuple, resample=Image.LANCZOS) -> np.ndarray:
+    return img if img.shape[:2] == tuple(hw) else np.asarray(Image.fromarray(img).resize((hw[1], hw[0]), resample))
+
+def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
+                  tags: list | str,  # Danbooru tags
+                  checkpoint: str | os.PathLike | Colorizer | None = None,  # a run's last.pt, a loaded Colorizer, or None: the shipped default
+                  device: str = "cpu",
+                  palette: str | dict | None = None,  # exact part colours, e.g. "hair=#d04a8b" (part-routing models)
+                  work_size: int | None = WORK_SIZE,  # short side the model runs at (None: the crop's own size)
+                  shading: float = SHADING,  # the model's shading on the flats (0 = pure flats)
+                  crop: bool = True,  # run the model on the ink's bounding box (content_box), not the whole page
+                  labels: np.ndarray | None = None,  # the drawing's regions (int HxW); None: regions_from_lineart
+                 ) -> dict:
+    "Colour a drawing at its own resolution: finish() output (color, flat, labels, parts) plus model (the raw output), lines, box, skeleton."
+    if isinstance(lineart, (str, os.PathLike)): lineart = read_image(lineart, "RGBA")
+    model = checkpoint if isinstance(checkpoint, Colorizer) else _cached(checkpoint, device)
+    g = as_gray(lineart); H, W = g.shape
+    box = content_box(g) if crop else (0, H, 0, W)
+    y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
+    s = min(1.0, work_size / min(hc, wc)) if work_size else 1.0
+    small = _resize(g[y0:y1, x0:x1], (max(16, round(hc * s)), max(16, round(wc * s))))
+    res = model(small, tags, palette=palette)
+    F = finish(g, res["color"], box, res.get("part_probs"), res.get("part_colors"), shading, labels)
+    raw = np.full((H, W, 3), 255, np.uint8); raw[y0:y1, x0:x1] = _resize(res["color"], (hc, wc), Image.BILINEAR)
+    sk = None
+    if res.get("skeleton") is not None:
+        sk = np.zeros((H, W), np.uint8); sk[y0:y1, x0:x1] = _resize(res["skeleton"], (hc, wc), Image.BILINEAR)
+    return {**F, "model": raw, "lines": lines_layer(g), "box": box, "skeleton": sk, "work_shape": small.shape}
+
 _CACHE: dict = {}
 
 def colorize(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
@@ -113,11 +169,13 @@ def colorize(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array
              checkpoint: str | os.PathLike | Colorizer | None = None,  # a run's last.pt, a loaded Colorizer, or None: the shipped default weights
              device: str = "cpu",
              palette: str | dict | None = None,  # exact part colours, e.g. "hair=#d04a8b" (part-routing models)
+             output: str = "finished",  # "finished": the picture at the drawing's resolution | "model": the model's own output, upsampled
+             work_size: int | None = WORK_SIZE,  # short side the model runs at (None: the drawing's own size)
+             shading: float = SHADING,  # the model's shading on the flats (finished output; 0 = pure flats)
             ) -> np.ndarray:
     "Colour line art with tags; returns RGB uint8 of the input's size."
-    if isinstance(lineart, (str, os.PathLike)): lineart = read_image(lineart, "RGBA")
-    model = checkpoint if isinstance(checkpoint, Colorizer) else _cached(checkpoint, device)
-    return model(lineart, tags, palette=palette)["color"]
+    if output not in OUTPUTS: raise ValueError(f"output={output!r}; choose one of {', '.join(map(repr, OUTPUTS))}")
+    return colorize_full(lineart, tags, checkpoint, device, palette, work_size, shading)["color" if output == "finished" else "model"]
 
 def _cached(checkpoint, device) -> Colorizer:
     checkpoint = default_weights() if checkpoint is None else checkpoint
@@ -125,14 +183,28 @@ def _cached(checkpoint, device) -> Colorizer:
     if key not in _CACHE: _CACHE.clear(); _CACHE[key] = load_colorizer(checkpoint, device)
     return _CACHE[key]
 
+def colorize_layers(lineart: np.ndarray | str | os.PathLike,  # line art: uint8 array (L/RGB/RGBA) or an image file
+                    tags: list | str,  # Danbooru tags
+                    checkpoint=None,  # a run's last.pt, a weights file, a loaded Colorizer, or None: the shipped default
+                    palette: str | dict | None = None,  # exact part colours, e.g. "hair=#d04a8b" (part-routing models)
+                    device: str = "cpu",
+                    **kw,  # colorize_full options (work_size, shading)
+                   ) -> dict:
+    "The finished picture's layers (flat, lines, color, regions, labels; colorseg.layers.save_layers writes them) plus `model`."
+    F = colorize_full(lineart, tags, checkpoint, device, palette, **kw)
+    return {k: F[k] for k in ("flat", "lines", "color", "labels", "model", "parts")} | {"regions": labels_to_region(F["labels"])}
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list | str, checkpoint=None, device: str = "cpu", progress: bool = True,
                     palette: str | dict | None = None,  # exact part colours (part-routing models)
                     layers: str | os.PathLike | None = None,  # also write each image's flat-colour layers into layers/<name>/
+                    output: str = "finished",  # "finished" | "model" (as colorize)
+                    **kw,  # colorize_full options (work_size, shading)
                    ) -> list:
     "Colour every image in `src` into `out` (same names, .png); returns the written paths."
     from tqdm.auto import tqdm
+    if output not in OUTPUTS: raise ValueError(f"output={output!r}; choose one of {', '.join(map(repr, OUTPUTS))}")
     files = sorted(p for p in Path(src).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files: raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {src}")
     model = load_colorizer(checkpoint, device)
@@ -140,9 +212,9 @@ def colorize_folder(src: str | os.PathLike, out: str | os.PathLike, tags: list |
     for f in tqdm(files, desc="colorize", disable=not progress):
         dst = Path(out) / (f.stem + ".png")
         if layers:
-            from colorseg.layers import colorize_layers, save_layers
-            L = colorize_layers(f, tags, model, palette=palette); save_layers(L, Path(layers) / f.stem)
-            save_image(L["model"], dst)
-        else: save_image(colorize(f, tags, model, palette=palette), dst)
+            L = colorize_layers(f, tags, model, palette=palette, **kw); save_layers(L, Path(layers) / f.stem)
+            save_image(L["color"] if output == "finished" else L["model"], dst)
+        else: save_image(colorize(f, tags, model, palette=palette, output=output, **kw), dst)
         written.append(dst)
     return written
+

@@ -13,7 +13,7 @@ from .images import check_uint8
 from .regions import _SHIFTS, labels_to_region, region_to_skeleton
 
 # %% auto #0
-__all__ = ['auto_radii', 'regions_from_lineart', 'skeleton_from_lineart']
+__all__ = ['auto_radii', 'block_min', 'regions_from_lineart', 'skeleton_from_lineart']
 
 # %% ../nbs/01a_fill.ipynb #544d06d2
 def _merge_slivers(fill: np.ndarray,  # int HxW: this round's fills 1..k (0 elsewhere)
@@ -39,17 +39,30 @@ def auto_radii(shape: tuple) -> tuple:
     top = max(0, int(np.floor(np.log2(max(min(shape[:2]), 1) / 64))))
     return tuple(2 ** k for k in range(top, -1, -1))
 
+def block_min(img: np.ndarray,  # uint8 HxW line art
+              f: int,  # block size: the result is ceil(H/f) x ceil(W/f)
+             ) -> np.ndarray:
+    "Downscale by the darkest pixel of each f x f block: thin lines survive (an average would fade them into paper)."
+    h, w = -(-img.shape[0] // f) * f, -(-img.shape[1] // f) * f
+    pad = np.pad(img, ((0, h - img.shape[0]), (0, w - img.shape[1])), constant_values=255)
+    return pad.reshape(h // f, f, w // f, f).min((1, 3))
+
 def regions_from_lineart(lineart: np.ndarray,  # uint8 HxW line art, 255 = paper, dark lines (any size)
                          radii: tuple | None = None,  # ball radii in px, largest first (gaps up to ~2x close); None: auto_radii(shape)
                          threshold: int = 200,  # pixels darker than this are lines
                          min_area: int = 4,  # fills smaller than this (px) join a neighbour instead
                          sliver_share: float = 0.25,  # a smaller ball's fill that shares this much of its border with one region joins it
+                         max_pixels: int | None = None,  # larger drawings are filled on a block-minimum downscale (lines kept), labels scaled back
                         ) -> np.ndarray:  # int32 HxW labels 1..K
     "Regions of a line drawing by multi-radius trapped-ball filling; line pixels and slivers join the nearest region."
     la = np.asarray(lineart)
     if la.ndim != 2 or la.dtype != np.uint8 or la.size == 0:
         raise ValueError(f"regions_from_lineart needs uint8 HxW line art (255 = paper), got {la.dtype} {la.shape}; "
                          "convert colour images with colorseg.images.as_gray, or use colorseg.lineart.extract_lineart")
+    if max_pixels and la.size > max_pixels:
+        f = int(np.ceil(np.sqrt(la.size / max_pixels)))
+        small = regions_from_lineart(block_min(la, f), radii, threshold, min_area, sliver_share)
+        return np.repeat(np.repeat(small, f, 0), f, 1)[:la.shape[0], :la.shape[1]]
     radii = auto_radii(la.shape) if radii is None else tuple(radii)
     if not radii or any(r <= 0 for r in radii) or list(radii) != sorted(radii, reverse=True):
         raise ValueError(f"radii must be positive and decreasing, got {radii}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00b_tags.ipynb #f0fb91ff
 from __future__ import annotations
-import difflib, json, os, re
+import difflib, json, os, re, warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +12,8 @@ import numpy as np
 from .images import shared_data
 
 # %% auto #0
-__all__ = ['Vocab', 'load_vocab', 'parse_tags']
+__all__ = ['SINGLE_COLOUR_KINDS', 'NOT_A_COLOUR', 'Vocab', 'load_vocab', 'parse_tags', 'TagConflictWarning', 'colour_conflicts',
+           'resolve_colour_conflicts']
 
 # %% ../nbs/00b_tags.ipynb #ffe09de8
 @dataclass(frozen=True)
@@ -78,3 +79,30 @@ def load_vocab(path: str | os.PathLike | None = None) -> Vocab:
 def parse_tags(s: str) -> list:
     "Split a tag string on whitespace or commas; spaces inside a tag are written as `_` (Danbooru style)."
     return [t for t in re.split(r"[\s,]+", s.strip().lower()) if t]
+
+# %% ../nbs/00b_tags.ipynb #1514dba8
+SINGLE_COLOUR_KINDS = ("hair", "eyes", "shirt", "skirt", "dress", "footwear", "legwear", "hat", "background", "skin")
+NOT_A_COLOUR = {"gradient", "shiny"}  # gradient_background, shiny_skin: a look, not a colour
+
+class TagConflictWarning(UserWarning): "Two colour tags name one part's colour; the first is used."
+
+def colour_conflicts(tags: list,
+                     vocab: Vocab | None = None,  # default load_vocab(): only its colour-variant tags name colours
+                    ) -> dict:
+    "{kind: [tags]} for every single-colour kind that two or more of `tags` give a colour."
+    cvt, seen = set((vocab or load_vocab()).cvt), {}
+    for t in tags:
+        colour, _, kind = t.rpartition("_")
+        if t in cvt and kind in SINGLE_COLOUR_KINDS and colour not in NOT_A_COLOUR and t not in seen.get(kind, []):
+            seen.setdefault(kind, []).append(t)
+    return {k: v for k, v in seen.items() if len(v) > 1}
+
+def resolve_colour_conflicts(tags: list, vocab: Vocab | None = None) -> list:
+    "`tags` with only the first colour tag of each single-colour kind; a TagConflictWarning names what was dropped."
+    conflicts = colour_conflicts(tags, vocab)
+    if not conflicts: return list(tags)
+    drop = {t for v in conflicts.values() for t in v[1:]}
+    warnings.warn("contradictory colour tags: " + "; ".join(f"{' and '.join(v)} all set the {k} colour, using {v[0]}"
+                  for k, v in conflicts.items()) + ". Give one colour per part", TagConflictWarning, stacklevel=2)
+    return [t for t in tags if t not in drop]
+

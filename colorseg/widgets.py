@@ -170,9 +170,18 @@ def load_model(name: str, path: str | os.PathLike, device: str = "cpu"):
 def run_model(model, name: str, lineart: np.ndarray, tags: list, reference: np.ndarray | None = None,
               palette: dict | None = None,  # exact part colours (part-routing models; parse_palette)
              ) -> dict:
-    "Colour `lineart` with one column's model: dict(color=RGB uint8, skeleton=uint8 HxW or None[, parts])."
+    """Colour `lineart` with one column's model: dict(color=RGB uint8, skeleton=uint8 HxW or None[, parts, model, layers]).
+    A tag colorizer gives the finished picture (`colorseg.colorize.colorize_full`): `color` is the finish, `model`
+    the model's own output, `layers` the flat-colour layers the page paints on."""
+    from colorseg.colorize import Colorizer, colorize_full
+    from colorseg.regions import labels_to_region
     if is_munit(name):
         if reference is None: raise ValueError("the MUNIT column needs a colour reference image: upload one")
         res = model(lineart, reference)
+    elif isinstance(model, Colorizer):
+        F = colorize_full(lineart, tags, model, palette=palette)
+        layers = {k: F[k] for k in ("flat", "lines", "color", "labels")} | {"regions": labels_to_region(F["labels"])}
+        return {"color": F["color"], "model": F["model"], "skeleton": F["skeleton"], "parts": F["parts"], "layers": layers}
     else: res = model(lineart, tags, palette=palette) if palette else model(lineart, tags)
     return res if isinstance(res, dict) else {"color": res, "skeleton": None}
+
