@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_colorize.ipynb #e6ff00f3
 from __future__ import annotations
-import os
+import os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -68,6 +68,23 @@ class Colorizer:
     device: torch.device
     path: Path
     skeleton: SkeletonSource  # concat's skeleton for line art without one (the run's source; 'gt' -> the line art's regions)
+    cvt_tags: list | None = None  # the colour tags the generator takes, in input order (stored in shipped weights)
+
+    def encode(self, tags: list | str) -> tuple:
+        "(tags used, CVT multi-hot): Tag2pix's vocabulary checks the tags; without its file, the checkpoint's own tag list encodes them."
+        tags = parse_tags(tags) if isinstance(tags, str) else list(tags)
+        try: vocab = load_vocab()
+        except FileNotFoundError as e:
+            if not self.cvt_tags: raise
+            index = {t: i for i, t in enumerate(self.cvt_tags)}
+            ignored = [t for t in tags if t not in index]
+            if ignored: warnings.warn(f"Tag2pix's tag vocabulary (tag2pix_vocab.json) is not on this machine: {e}. Without it the tags are checked against the {len(index)} colour tags {self.path.name} "
+                                      f"was trained on only; ignored (not one of them, or a typo): {' '.join(ignored)}", stacklevel=3)
+            tags = resolve_colour_conflicts([t for t in tags if t in index], self.cvt_tags)
+            cvt = np.zeros(len(index), np.float32); cvt[[index[t] for t in tags]] = 1
+            return tags, cvt
+        tags = resolve_colour_conflicts(tags, vocab.cvt)
+        return tags, vocab.encode(tags)[1]
 
     @torch.no_grad()
     def __call__(self, lineart: np.ndarray, tags: list | str, skeleton: np.ndarray | None = None,
@@ -79,8 +96,7 @@ class Colorizer:
         if palette and self.cfg.fusion != "parts":
             raise ValueError(f"palette: exact part colours need a part-routing model (fusion='parts'); {self.path} is "
                              f"fusion={self.cfg.fusion!r}. Recolour its regions instead (colorseg.layers.recolor, or click them in the demo)")
-        tags = resolve_colour_conflicts(parse_tags(tags) if isinstance(tags, str) else list(tags))
-        _, cvt = load_vocab().encode(tags)
+        tags, cvt = self.encode(tags)
         g = as_gray(lineart)
         if self.cfg.fusion == "concat" and skeleton is None: skeleton = self.skeleton.image(g)
         g, (h, w) = pad_to_multiple(g)
@@ -112,7 +128,8 @@ def load_colorizer(checkpoint: str | os.PathLike | None = None,  # a run's last.
     G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None,
                         n_parts=st["extra"].get("n_parts"))
     G.load_state_dict(st["modules"]["G"])
-    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), SkeletonSource.of_run(cfg, dev, st["modules"], st["extra"]))
+    return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), SkeletonSource.of_run(cfg, dev, st["modules"], st["extra"]),
+                     st["extra"].get("cvt_tags"))
 
 
 # %% ../nbs/07_colorize.ipynb #4d392c1a

@@ -87,19 +87,19 @@ NOT_A_COLOUR = {"gradient", "shiny"}  # gradient_background, shiny_skin: a look,
 class TagConflictWarning(UserWarning): "Two colour tags name one part's colour; the first is used."
 
 def colour_conflicts(tags: list,
-                     vocab: Vocab | None = None,  # default load_vocab(): only its colour-variant tags name colours
+                     cvt: list | None = None,  # the colour-variant tags (default load_vocab().cvt): only they name colours
                     ) -> dict:
     "{kind: [tags]} for every single-colour kind that two or more of `tags` give a colour."
-    cvt, seen = set((vocab or load_vocab()).cvt), {}
+    cvt, seen = set(load_vocab().cvt if cvt is None else cvt), {}
     for t in tags:
         colour, _, kind = t.rpartition("_")
         if t in cvt and kind in SINGLE_COLOUR_KINDS and colour not in NOT_A_COLOUR and t not in seen.get(kind, []):
             seen.setdefault(kind, []).append(t)
     return {k: v for k, v in seen.items() if len(v) > 1}
 
-def resolve_colour_conflicts(tags: list, vocab: Vocab | None = None) -> list:
+def resolve_colour_conflicts(tags: list, cvt: list | None = None) -> list:
     "`tags` with only the first colour tag of each single-colour kind; a TagConflictWarning names what was dropped."
-    conflicts = colour_conflicts(tags, vocab)
+    conflicts = colour_conflicts(tags, cvt)
     if not conflicts: return list(tags)
     drop = {t for v in conflicts.values() for t in v[1:]}
     warnings.warn("contradictory colour tags: " + "; ".join(f"{' and '.join(v)} all set the {k} colour, using {v[0]}"

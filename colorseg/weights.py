@@ -11,19 +11,21 @@ from .images import atomic_write
 from .train import checkpoint_kind, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'MANIFEST', 'DEFAULT_COLORIZER', 'RECORD_FILES', 'weights_dir', 'default_weights', 'sha256',
-           'read_manifest', 'verify_weights', 'write_manifest', 'export_weights']
+__all__ = ['WEIGHTS_DIR', 'INSTALLED_WEIGHTS', 'MANIFEST', 'DEFAULT_COLORIZER', 'RECORD_FILES', 'weights_dir', 'default_weights',
+           'sha256', 'read_manifest', 'verify_weights', 'write_manifest', 'with_tag_list', 'export_weights']
 
 # %% ../nbs/07b_weights.ipynb #4acd06d7
-import colorseg
+import colorseg, sys
 WEIGHTS_DIR = Path(colorseg.__file__).resolve().parent.parent / "weights"  # the repository's weights/ (the package is installed editable)
+INSTALLED_WEIGHTS = Path(sys.prefix) / "share" / "colorseg" / "weights"  # where `pip install` puts them (pyproject data-files)
 MANIFEST = "MANIFEST.json"  # {file name: {"sha256": ..., "bytes": ...}}
 DEFAULT_COLORIZER = "colorizer-parts.pt"  # what colorize() uses when no checkpoint is given
 RECORD_FILES = ("config.json", "val.csv", "stats.csv", "loss_curves.png")  # copied from the run folder into the record
 
 def weights_dir() -> Path:
-    "The folder of shipped weights: $COLORSEG_WEIGHTS, else the repository's weights/."
-    return Path(os.environ.get("COLORSEG_WEIGHTS") or WEIGHTS_DIR)
+    "The folder of shipped weights: $COLORSEG_WEIGHTS, else the repository's weights/ (a checkout), else the installed copy."
+    if os.environ.get("COLORSEG_WEIGHTS"): return Path(os.environ["COLORSEG_WEIGHTS"])
+    return WEIGHTS_DIR if (WEIGHTS_DIR / MANIFEST).is_file() or not (INSTALLED_WEIGHTS / MANIFEST).is_file() else INSTALLED_WEIGHTS
 
 def default_weights(name: str = DEFAULT_COLORIZER,
                     rebuild: str = "make weights",  # the command that rebuilds this file, named in the error
@@ -33,8 +35,9 @@ def default_weights(name: str = DEFAULT_COLORIZER,
     if not p.is_file():
         have = sorted(x.name for x in weights_dir().glob("*.pt")) if weights_dir().is_dir() else []
         raise FileNotFoundError(f"default weights {p} are missing (present: {', '.join(have) or 'none'}). They ship in the "
-                                f"repository's weights/ folder: restore it (git checkout weights/), rebuild it with `{rebuild}`, "
-                                f"or pass a checkpoint explicitly (--ckpt runs/train/last.pt)")
+                                f"repository's weights/ folder and, with `pip install`, in {INSTALLED_WEIGHTS}: put {name} in "
+                                f"one of those (or any folder named by $COLORSEG_WEIGHTS), restore a checkout's (git checkout weights/), "
+                                f"rebuild it with `{rebuild}`, or pass a checkpoint explicitly (--ckpt runs/train/last.pt)")
     return p
 
 # %% ../nbs/07b_weights.ipynb #53ef9094
@@ -71,6 +74,14 @@ def write_manifest(folder: str | os.PathLike) -> dict:
     return m
 
 # %% ../nbs/07b_weights.ipynb #9f3027f5
+def with_tag_list(extra: dict | None) -> dict | None:
+    "A colorizer's `extra` with `cvt_tags`, the tag list its generator's inputs index (so it needs no vocabulary file at inference)."
+    if not extra or "n_cvt" not in extra or extra.get("cvt_tags"): return extra
+    from colorseg.tags import load_vocab
+    cvt = load_vocab().cvt
+    if len(cvt) != extra["n_cvt"]: raise ValueError(f"the checkpoint's generator takes {extra['n_cvt']} colour tags, the vocabulary has {len(cvt)}")
+    return {**extra, "cvt_tags": list(cvt)}
+
 def export_weights(ckpt: str | os.PathLike,  # a training checkpoint (a run's last.pt)
                    out: str | os.PathLike,  # the weights file to write, e.g. weights/colorizer-parts.pt
                    metrics: dict | None = None,  # held-out metrics, written to the record's metrics.json
@@ -84,7 +95,8 @@ def export_weights(ckpt: str | os.PathLike,  # a training checkpoint (a run's la
     kind = kind or checkpoint_kind(st, ckpt)
     cast = lambda t: t.half() if half and torch.is_tensor(t) and t.is_floating_point() else t
     modules = {k: {n: cast(t) for n, t in sd.items()} for k, sd in st["modules"].items() if k not in drop}
-    save_checkpoint(out, dict(config=st["config"], modules=modules, extra=st.get("extra"), step=st.get("step"), kind=kind,
+    extra = with_tag_list(st.get("extra"))
+    save_checkpoint(out, dict(config=st["config"], modules=modules, extra=extra, step=st.get("step"), kind=kind,
                               dtype="float16" if half else "float32", source=str(ckpt)))
     record = out.with_suffix("")
     record.mkdir(parents=True, exist_ok=True)
