@@ -19,7 +19,7 @@ help:
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
 	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
 	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
-	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a 4-min training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
+	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a short training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
 	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (shipped weights; no make train needed)"
 	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
@@ -162,7 +162,7 @@ report: install
 bench: install
 	$(BIN)/python -m colorseg.bench --out reports/bench.json
 
-# The GPU check (nbs/24_gpucheck.ipynb): CUDA checks, GPU benchmarks and a 4-minute training run in one call of about
+# The GPU check (nbs/24_gpucheck.ipynb): CUDA checks, GPU benchmarks and a short training run in one call of about
 # 8 minutes, into $(GPU_ROOT)/<date>-<card>/gpucheck.{json,md}. On a lent GPU machine nothing can be installed: use its
 # own Python there, e.g. make gpu-check GPU_PYTHON=python3 GPU_ROOT=$OUT. Extra flags: GPU_CHECK="--skip train,evaluate".
 GPU_PYTHON ?= $(BIN)/python

@@ -4,22 +4,22 @@
 
 # %% ../nbs/24_gpucheck.ipynb #274aa427
 from __future__ import annotations
-import argparse, dataclasses, datetime, json, os, re, shutil, sys, time, traceback
+import argparse, dataclasses, datetime, json, os, re, shutil, subprocess, sys, time, traceback
 from pathlib import Path
 import torch
 from .bench import _md_table
 from .bench_machine import _git, machine_info, release_memory
 from .config import FUSIONS
-from .gpucheck_bench import COMPILED, GRAPHS, bench_colorize_each, bench_colorize_stage, bench_train_stage
+from .gpucheck_bench import GRAPHS, bench_colorize_each, bench_colorize_stage, bench_train_stage, latency_plan
 from .gpucheck_bench import check_fid, evaluate_recipe, fid_unavailable, train_recipe
-from .gpucheck_checks import DRY_PLAN, GPU_PLAN, TOL, Budget, _nccl_version
-from .gpucheck_checks import check_compile, check_ddp, check_each, check_fusion, check_layout, check_resume
-from .images import atomic_write
+from .gpucheck_checks import DRY_PLAN, GPU_PLAN, STAGES, TOL, TRAIN_MODE_NOTE, Budget, _nccl_version, dynamo_limits, run_isolated, stage_slots
+from .gpucheck_checks import check_ddp, check_each, check_fusion, check_layout, check_resume
+from .images import PROJECT_ROOT, atomic_write
 from .tags import load_vocab
 
 # %% auto #0
-__all__ = ['STAGES', 'OUTPUTS', 'headline', 'format_md', 'write_results', 'run_stage', 'card_name', 'run_name', 'env_info',
-           'run_gpucheck', 'main']
+__all__ = ['FP32_NOTE', 'OUTPUTS', 'COMMIT_FILE', 'NEEDS', 'headline', 'format_md', 'write_results', 'run_stage', 'card_name',
+           'run_name', 'git_commit', 'driver_version', 'env_info', 'run_gpucheck', 'main']
 
 # %% ../nbs/24_gpucheck.ipynb #98c515f0
 def headline(res: dict) -> list[dict]:
@@ -59,6 +59,9 @@ def headline(res: dict) -> list[dict]:
     return rows
 
 # %% ../nbs/24_gpucheck.ipynb #04fd445f
+FP32_NOTE = ("Benchmarks run with TF32 off (cudnn.allow_tf32 = matmul.allow_tf32 = False): fp32 rows are plain fp32, their MFU is "
+             "against the fp32 peak, and the bf16 speed-up is over plain fp32.")
+
 def _fmt(v) -> str:
     return "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
 
@@ -71,8 +74,9 @@ def _summary(name: str, rec: dict) -> str:
                          for i, r in items.items())
     if "rows" in rec: return (f"{len(rec['rows'])} rows" + (f"; {rec['left_out']}" if rec.get("left_out") else "")
                               + (f"; broke: {', '.join(rec['errors'])}" if rec.get("errors") else ""))
-    keep = ("max_abs_diff", "run_to_run_max_abs_diff", "backend", "grad_rel_err", "max_abs_weight_diff", "steps", "images_per_s", "why", "fid",
-            "device_name", "torch", "cuda")
+    keep = ("max_abs_diff", "run_to_run_max_abs_diff", "backend", "fit_loss_all_reduces", "fit_batch_norm_all_reduces", "fit_all_reduce_devices",
+            "first_step_max_rel_diff", "grad_rel_err", "steps", "images_per_s", "planned_s", "why", "fid", "timeout_s", "device_name", "driver",
+            "torch", "cuda")
     return ", ".join(f"{k} {_fmt(rec[k])}" for k in keep if k in rec)
 
 def format_md(res: dict) -> str:
@@ -82,19 +86,21 @@ def format_md(res: dict) -> str:
           f"{res.get('date')} · **{res.get('card')}** · torch {res.get('torch')} · CUDA {res.get('cuda')} · cuDNN {res.get('cudnn')} · "
           f"mode {res.get('mode')} · budget {res.get('budget_s')} s, elapsed {res.get('elapsed_s')} s · commit {res.get('git_commit')}\n\n",
           "## Headline\n\n", _md_table(res.get("headline", []), ["figure", "value", "unit", "variant", "target", "met"]),
-          "\n## Stages\n\n", _md_table([dict(stage=k, status=v["status"], seconds=v.get("seconds"), summary=_summary(k, v)) for k, v in st.items()],
-                                        ["stage", "status", "seconds", "summary"])]
+          "\n## Stages\n\n", _md_table([dict(stage=k, status=v["status"], seconds=v.get("seconds"), slot_s=v.get("slot_s"), summary=_summary(k, v))
+                                         for k, v in st.items()], ["stage", "status", "seconds", "slot_s", "summary"])]
     for name in ("check_fusions", "check_layouts", "check_compile"):
         items = (st.get(name) or {}).get("items")
         if items:
             rows = [{"item": i, **{k: v for k, v in r.items() if not isinstance(v, dict) and k != "error"}} for i, r in items.items()]
             md += [f"\n### {name}\n\n", _md_table(rows, list(dict.fromkeys(k for r in rows for k in r)))]
+            if name == "check_fusions": md += [f"\n{TRAIN_MODE_NOTE}.\n"]
     for name in ("check_resume", "check_ddp", "train", "evaluate", "check_fid"):
         rec = st.get(name)
         if rec and "error" not in rec and not rec["status"].startswith("skipped"):
             md += [f"\n### {name}\n\n"] + [f"- {k}: {_fmt(v) if not isinstance(v, dict) else json.dumps(v, default=str)}\n"
                                               for k, v in rec.items() if k != "status"]
     col = [r for k in ("bench_colorize", "bench_colorize_graphs", "bench_colorize_compile") for r in (st.get(k) or {}).get("rows", [])]
+    if col or (st.get("bench_train") or {}).get("rows"): md += [f"\n{FP32_NOTE}\n"]
     if col:
         md += ["\n## Colorize latency\n\n", _md_table(col, ["preset", "fusion", "variant", "what", "size", "batch", "latency_s_median", "s_per_image",
                                                              "speedup_vs_own_fp32_eager", "gflop_per_image", "mfu", "peak_mem_mb"])]
@@ -121,27 +127,30 @@ def write_results(res: dict, out: Path):
 
 def run_stage(res: dict,  # the run's results; the stage's record goes into res["stages"][name]
               name: str,
-              fn,  # () -> dict with "status" ("pass", "fail" or "done") and the numbers
+              fn,  # (clock: Budget of slot_s seconds) -> dict with "status" ("pass", "fail" or "done") and the numbers
               out: Path,  # where the result files are rewritten afterwards
-              needs: float = 0,  # seconds the stage needs at least: skipped when fewer are left
+              slot_s: float | None = None,  # seconds the stage may take (None: what is left of the budget)
+              needs: float = 0,  # seconds the stage needs at least: skipped when its slot is shorter
               skip: str | None = None,  # a reason not to run it at all ("no CUDA", ...)
              ) -> dict:
-    "Run one stage inside a fence: its record or its traceback is stored and the result files are rewritten."
+    "Run one stage inside a fence, with a clock of its slot: its record or its traceback is stored and the result files are rewritten."
     budget, log = res["_budget"], res.get("_log", print)
+    slot_s = budget.left() if slot_s is None else slot_s
     if skip: rec = dict(status=f"skipped: {skip}")
-    elif budget.left() < needs:
-        rec = dict(status=f"skipped: out of time ({budget.left():.0f} s of the {budget.seconds:.0f} s budget left; it needs about {needs:.0f} s)")
+    elif slot_s < needs:
+        rec = dict(status=f"skipped: out of time ({budget.left():.0f} s of the {budget.seconds:.0f} s budget left, {slot_s:.0f} s of it "
+                          f"for this stage; it needs about {needs:.0f} s)")
     else:
-        log(f"{name} ...")
+        log(f"{name} ... (slot {slot_s:.0f} s)")
         res["stages"][name] = dict(status=f"running: started {budget.elapsed():.0f} s into the run (a run cut off here stops at this stage)")
         write_results(res, out)
         t = time.perf_counter()
         try:
-            rec = fn()
+            rec = fn(Budget(slot_s))
             rec.setdefault("status", "done")
         except Exception:
             rec = dict(status="error", error=traceback.format_exc(limit=12))
-        rec["seconds"] = round(time.perf_counter() - t, 1)
+        rec["seconds"], rec["slot_s"] = round(time.perf_counter() - t, 1), round(slot_s, 1)
         release_memory()
     res["stages"][name] = rec
     log(f"{name}: {rec['status']}" + (f" ({rec['seconds']} s)" if "seconds" in rec else ""))
@@ -157,20 +166,44 @@ def run_name(device: torch.device, date: datetime.date | None = None) -> str:
     "`<date>-<card>` for the result folder, e.g. 2026-11-28-nvidia-h200."
     return f"{(date or datetime.date.today()):%Y-%m-%d}-" + (re.sub(r"[^a-z0-9]+", "-", card_name(device).lower()).strip("-") or "gpu")
 
-STAGES = ("env", "check_fusions", "check_layouts", "check_compile", "check_resume", "check_ddp", "bench_colorize", "bench_colorize_graphs",
-          "bench_train", "train", "evaluate", "check_fid", "bench_colorize_compile")
 OUTPUTS = ("gpucheck.json", "gpucheck.md", "train_samples.png", "train_loss_curves.png", "colorizer-parts.pt")  # all a run writes into its folder
+COMMIT_FILE = PROJECT_ROOT / ".shared" / "git-commit"   # the README's pre-step writes it: a lent machine's copy has no .git
+
+def git_commit() -> str | None:
+    "This checkout's commit (`-dirty` with uncommitted changes): from git, or else from COMMIT_FILE."
+    c = _git("describe", "--always", "--dirty", "--exclude=*")
+    if c: return c
+    return (COMMIT_FILE.read_text().strip() or None) if COMMIT_FILE.is_file() else None
+
+def driver_version() -> str | None:
+    "The NVIDIA driver's version from nvidia-smi, or else from NVML (torch does not expose it); None without either."
+    try:
+        r = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+        if r.returncode == 0 and r.stdout.strip(): return r.stdout.split()[0]
+    except (OSError, subprocess.TimeoutExpired): pass
+    try:
+        import ctypes
+        nvml = ctypes.CDLL("libnvidia-ml.so.1")
+        if nvml.nvmlInit_v2() != 0: return None
+        try:
+            buf = ctypes.create_string_buffer(96)
+            return buf.value.decode() if nvml.nvmlSystemGetDriverVersion(buf, 96) == 0 else None
+        finally: nvml.nvmlShutdown()
+    except (OSError, AttributeError): return None
 
 def env_info(device: torch.device) -> dict:
-    "The machine (colorseg.bench_machine.machine_info) plus what matters on a GPU: capability, memory, cuDNN and NCCL versions."
+    "The machine (colorseg.bench_machine.machine_info) plus what matters on a GPU: capability, memory, driver, cuDNN and NCCL versions."
     info = machine_info(device)
+    commit = git_commit()
+    info.update(git_commit=commit, git_dirty=None if commit is None else commit.endswith("-dirty"))
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         info.update(capability=f"{p.major}.{p.minor}", gpu_memory_gb=round(p.total_memory / 2**30, 1), multiprocessors=p.multi_processor_count,
-                    nccl=_nccl_version(), bf16_supported=torch.cuda.is_bf16_supported(),
-                    driver=getattr(torch._C, "_cuda_getDriverVersion", lambda: None)())
+                    nccl=_nccl_version(), bf16_supported=torch.cuda.is_bf16_supported(), driver=driver_version())
     info.update(cudnn=torch.backends.cudnn.version(), cublas_workspace_config=os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
     return dict(status="pass", **info)
+
+NEEDS = 0.5   # a stage starts only with at least this share of its slot left
 
 def run_gpucheck(out: str | os.PathLike | None = None,  # result folder; None: root/<date>-<card>
                  root: str | os.PathLike = "reports/gpu",
@@ -186,50 +219,55 @@ def run_gpucheck(out: str | os.PathLike | None = None,  # result folder; None: r
     if unknown: raise ValueError(f"unknown stage(s) {sorted(unknown)} in skip; the stages are {', '.join(STAGES)}")
     try: load_vocab()   # it lives outside the repository: fail now, not once per stage
     except FileNotFoundError as e:
-        raise FileNotFoundError(f"{e}. On a lent GPU machine the folder beside the checkout does not travel: copy ../shared/data into an "
-                                "ignored folder of the repository, carry it, and set COLORSEG_SHARED_DATA to it (README: GPU check)") from None
+        raise FileNotFoundError(f"{e}. On a lent GPU machine the folder beside the checkout does not travel: copy ../shared/data into "
+                                "the checkout's .shared/data and carry .shared (README: GPU check)") from None
     cuda = torch.cuda.is_available() and not dry
     dev = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
     plan = GPU_PLAN if cuda else DRY_PLAN
-    if budget_s: plan = dataclasses.replace(plan, budget_s=float(budget_s))
+    slots = stage_slots(plan, budget_s)
+    if budget_s: plan = dataclasses.replace(plan, budget_s=float(budget_s), slots=slots)
     if plan.threads: torch.set_num_threads(plan.threads)
-    if cuda:   # one compiled model per call; the default 8 recompiles per function would silently fall back to eager
-        for k in ("recompile_limit", "cache_size_limit"):
-            if hasattr(torch._dynamo.config, k): setattr(torch._dynamo.config, k, 64)
+    if cuda: dynamo_limits()
     budget = Budget(plan.budget_s)
     out = Path(out) if out else Path(root) / run_name(dev)
     work = Path(work) if work else Path("runs/gpucheck") / out.name
     for name in OUTPUTS: (out / name).unlink(missing_ok=True)   # the folder shows this run only
-    for d in ("calibrate", "train", "export", "resume"): shutil.rmtree(work / d, ignore_errors=True)
+    for d in ("calibrate", "train", "export", "resume", "ddp"): shutil.rmtree(work / d, ignore_errors=True)
     t0 = time.perf_counter()
     log = (lambda *a: print(f"[gpucheck {time.perf_counter() - t0:6.1f}s]", *a, flush=True)) if progress else (lambda *a: None)
     res = dict(mode="gpu" if cuda else ("dry" if dry else "cpu (no CUDA: the --dry sizes)"),
                date=datetime.datetime.now().astimezone().isoformat(timespec="seconds"), card=card_name(dev), torch=torch.__version__,
                cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-               git_commit=_git("rev-parse", "--short", "HEAD"), budget_s=plan.budget_s, out=str(out),
+               git_commit=git_commit(), budget_s=plan.budget_s, out=str(out), slots=slots,
                plan=dataclasses.asdict(plan), tolerances=TOL, stages={}, notes=[], _budget=budget, _log=log)
     no_cuda = None if cuda else ("no CUDA" if not torch.cuda.is_available() else "--dry runs on the CPU")
     fid_why = fid_unavailable() if cuda else "--dry/CPU: the FID path is for the GPU run"
-    stages = {  # name: (function, seconds it needs at least, reason to skip)
-        "env": (lambda: env_info(dev), 0, None),
-        "check_fusions": (lambda: check_each(check_fusion, FUSIONS, plan.check_preset, plan, dev), 10, None),
-        "check_layouts": (lambda: check_each(check_layout, FUSIONS, plan.check_preset, plan, dev), 10, None),
-        "check_compile": (lambda: check_each(check_compile, plan.compile_fusions, plan.compile_preset, plan, dev), 40,
+    child = dict(plan=dataclasses.asdict(plan), device=str(dev))   # the compile stages' arguments in their child process
+    stages = {  # name: (function of the stage's clock, reason to skip)
+        "env": (lambda clock: env_info(dev), None),
+        "check_fusions": (lambda clock: check_each(check_fusion, FUSIONS, plan.check_preset, plan, dev), None),
+        "check_layouts": (lambda clock: check_each(check_layout, FUSIONS, plan.check_preset, plan, dev), None),
+        "check_compile": (lambda clock: run_isolated("colorseg.gpucheck_checks:compile_check", child, clock.left()),
                           no_cuda and f"{no_cuda} (torch.compile takes minutes on a CPU)"),
-        "check_resume": (lambda: check_resume(plan, dev, work / "resume"), 15, None),
-        "check_ddp": (lambda: check_ddp(plan, dev), 5, None),
-        "bench_colorize": (lambda: bench_colorize_stage(plan, dev), 15, None),
-        "bench_colorize_graphs": (lambda: bench_colorize_each(plan, dev, GRAPHS, budget, reserve_s=plan.train_s + plan.eval_s), 20, no_cuda),
-        "bench_train": (lambda: bench_train_stage(plan, dev), 15, None),
-        "train": (lambda: train_recipe(plan, dev, work, out, budget), plan.eval_s + max(3, plan.train_s / 8), None),
-        "evaluate": (lambda: evaluate_recipe(plan, dev, work, out), 10, None),
-        "check_fid": (lambda: check_fid(plan, dev, work), 20, fid_why),
-        "bench_colorize_compile": (lambda: bench_colorize_each(plan, dev, COMPILED, budget, call_s=60), 60,
+        "check_resume": (lambda clock: check_resume(plan, dev, work / "resume"), None),
+        "check_ddp": (lambda clock: check_ddp(plan, dev, work / "ddp"), None),
+        "bench_colorize_graphs": (lambda clock: bench_colorize_each(latency_plan(plan), dev, GRAPHS, clock), no_cuda),
+        "bench_colorize_compile": (lambda clock: run_isolated("colorseg.gpucheck_bench:compiled_latency", child, clock.left()),
                                    no_cuda and f"{no_cuda} (torch.compile takes minutes on a CPU)"),
+        "bench_train": (lambda clock: bench_train_stage(plan, dev, clock), None),
+        "train": (lambda clock: train_recipe(plan, dev, work, out, clock), None),
+        "evaluate": (lambda clock: evaluate_recipe(plan, dev, work, out), None),
+        "bench_colorize": (lambda clock: bench_colorize_stage(plan, dev, clock), None),
+        "check_fid": (lambda clock: check_fid(plan, dev, work), fid_why),
     }
     assert tuple(stages) == STAGES
-    for name, (fn, needs, why) in stages.items():
-        run_stage(res, name, fn, out, needs, "--skip" if name in skip else why)
+    why = {name: "--skip" if name in skip else w for name, (_, w) in stages.items()}
+    for i, (name, (fn, _)) in enumerate(stages.items()):
+        # what the stages still to run are owed: their slots, but only the least the training run needs (it gives way first)
+        later = sum(NEEDS * slots[k] if k == "train" else slots[k] for k in STAGES[i + 1:] if not why[k])
+        free = budget.left() - later
+        slot = free if name == "train" else min(slots[name], free)   # the training run takes what the others leave
+        run_stage(res, name, fn, out, slot, NEEDS * slots[name], why[name])
     left = [k for k, v in res["stages"].items() if v["status"].startswith("skipped: out of time")]
     if left: res["notes"].append(f"out of time: {', '.join(left)} did not run; rerun with --skip for the stages that did")
     if not cuda: res["notes"].append(f"{no_cuda}: the tiny --dry sizes on the CPU; these numbers say the script works, not how fast a GPU is")
@@ -244,8 +282,8 @@ def main(argv=None) -> int:
     where = ap.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", help="result folder (gpucheck.json, gpucheck.md, training figures)")
     where.add_argument("--root", help="write into ROOT/<date>-<card>/ (make gpu-check: reports/gpu)")
-    ap.add_argument("--dry", action="store_true", help="CPU, tiny sizes, under a minute: checks that the script works")
-    ap.add_argument("--budget-s", type=float, default=None, help="seconds for the whole run (default 480; --dry 120)")
+    ap.add_argument("--dry", action="store_true", help="CPU, tiny sizes, about a minute: checks that the script works")
+    ap.add_argument("--budget-s", type=float, default=None, help="seconds for the whole run (default 480; --dry 120); every stage's slot scales with it")
     ap.add_argument("--work", default=None, help="scratch folder for the training runs (default runs/gpucheck/<folder name>)")
     ap.add_argument("--skip", default="", help=f"comma-separated stages not to run ({', '.join(STAGES)})")
     a = ap.parse_args(argv)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/24b_gpucheck_bench.ipynb #5782507d
 from __future__ import annotations
-import json, math, shutil, time, traceback
+import dataclasses, json, math, shutil, time, traceback
 from pathlib import Path
 import pandas as pd
 import torch
@@ -12,13 +12,14 @@ from .bench_cases import bench_colorize, bench_train, colorize_variants, train_v
 from .bench_machine import n_cores, release_memory
 from .config import CPU_RECIPE, FUSIONS, ColorizeConfig
 from .fast import fast_colorizer
-from .gpucheck_checks import Budget, Plan
+from .gpucheck_checks import Budget, Plan, dynamo_limits, exact_fp32
+from .synth import DEFAULT_N
 from .tag2pix import train_colorizer
 
 # %% auto #0
-__all__ = ['GRAPHS', 'COMPILED', 'RECIPE', 'KEEP', 'bench_colorize_stage', 'bench_colorize_each', 'bench_train_stage',
-           'recipe_config', 'steps_per_s', 'train_recipe', 'shipped_metrics', 'evaluate_recipe', 'check_fid',
-           'fid_unavailable']
+__all__ = ['GRAPHS', 'COMPILED', 'RECIPE', 'KEEP', 'bench_colorize_stage', 'bench_colorize_each', 'latency_plan',
+           'compiled_latency', 'bench_train_stage', 'recipe_config', 'epoch_costs', 'recipe_steps', 'train_recipe',
+           'shipped_metrics', 'evaluate_recipe', 'check_fid', 'fid_unavailable']
 
 # %% ../nbs/24b_gpucheck_bench.ipynb #8c4a9c56
 GRAPHS = {"cuda graphs bf16": lambda cz: fast_colorizer(cz, bf16=True, compile="cudagraphs")}
@@ -36,72 +37,96 @@ def _status(rec: dict) -> dict:
     if rec.get("errors") and not rec["rows"]: rec["error"] = "\n".join(rec["errors"].values())
     return rec
 
-def bench_colorize_stage(plan: Plan, device: torch.device) -> dict:
-    "Colorize latency for the plan's fusions, sizes and batches: fp32 eager, the fast path, and bf16 where the device has it."
-    rec = dict(rows=[])
-    for size in plan.colorize_sizes:
-        _rows(rec, f"{size} px", lambda: bench_colorize(plan.colorize_preset, plan.colorize_fusions, size, plan.colorize_batches, plan.repeats,
-                                                        device, colorize_variants(device)))
-    return _status(rec)
-
-def bench_colorize_each(plan: Plan, device: torch.device, variants: dict, budget: Budget,
-                        reserve_s: float = 0,  # seconds to leave for the stages after this one
-                        call_s: float = 20,  # first guess of one call's seconds (then: the longest call so far)
-                       ) -> dict:
-    "bench_colorize with extra `variants`, one call per (size, fusion), each with its fp32 eager baseline, while the budget lasts."
-    rec, left_out = dict(rows=[]), []
-    for size in plan.colorize_sizes:
-        for f in plan.colorize_fusions:
-            if budget.left() - reserve_s < call_s: left_out.append(f"{f} {size} px"); continue
-            t = time.perf_counter()
-            torch._dynamo.reset()   # each model is new: no guards or recompile counts carried over
-            _rows(rec, f"{f} {size} px", lambda: bench_colorize(plan.colorize_preset, (f,), size, plan.colorize_batches, plan.repeats, device,
-                                                                {"fp32 eager": lambda cz: cz, **variants}))
-            call_s = max(call_s, time.perf_counter() - t)
+def _while_time_lasts(rec: dict, calls: dict, clock: Budget, call_s: float = 0) -> dict:
+    "Each of `calls` (label -> function returning rows) in turn, inside exact_fp32, while `clock` has the longest call so far left."
+    left_out = []
+    for label, fn in calls.items():
+        if clock.left() < call_s: left_out.append(label); continue
+        t = time.perf_counter()
+        with exact_fp32(): _rows(rec, label, fn)
+        call_s = max(call_s, time.perf_counter() - t)
     if left_out: rec["left_out"] = f"not measured for lack of time: {', '.join(left_out)}"
     if not rec["rows"] and not rec.get("errors"): return dict(status=f"skipped: out of time (one call takes about {call_s:.0f} s)", **rec)
     return _status(rec)
 
-def bench_train_stage(plan: Plan, device: torch.device) -> dict:
-    "Training images/s and MFU of every fusion: fp32 eager, channels_last, bf16 and both."
-    rec = dict(rows=[])
-    for f in FUSIONS:
-        _rows(rec, f, lambda: bench_train(f, plan.train_preset, plan.train_size, plan.train_batch, plan.repeats, device,
-                                          train_variants(device, ablation=True)))
-    return _status(rec)
+def bench_colorize_stage(plan: Plan, device: torch.device, clock: Budget) -> dict:
+    "Colorize latency for the plan's fusions, sizes and batches: fp32 eager, the fast path, and bf16 where the device has it; size after size."
+    return _while_time_lasts(dict(rows=[]), {f"{size} px": lambda size=size: bench_colorize(plan.colorize_preset, plan.colorize_fusions, size,
+                                              plan.colorize_batches, plan.repeats, device, colorize_variants(device)) for size in plan.colorize_sizes}, clock)
+
+def bench_colorize_each(plan: Plan, device: torch.device, variants: dict, clock: Budget,
+                        call_s: float = 0,  # first guess of one call's seconds (then: the longest call so far)
+                       ) -> dict:
+    "bench_colorize with extra `variants`, one call per (size, fusion), each with its fp32 eager baseline, while `clock` lasts."
+    def call(f, size):
+        torch._dynamo.reset()   # each model is new: no guards or recompile counts carried over
+        return bench_colorize(plan.colorize_preset, (f,), size, plan.colorize_batches, plan.repeats, device, {"fp32 eager": lambda cz: cz, **variants})
+    return _while_time_lasts(dict(rows=[]), {f"{f} {size} px": lambda f=f, size=size: call(f, size)
+                                            for size in plan.colorize_sizes for f in plan.colorize_fusions}, clock, call_s)
+
+def latency_plan(plan: Plan) -> Plan:
+    "The plan for the CUDA-graph and compiled latency: one fusion (plan.latency_fusion) at the first size."
+    return dataclasses.replace(plan, colorize_fusions=(plan.latency_fusion,), colorize_sizes=plan.colorize_sizes[:1])
+
+def compiled_latency(plan: dict,  # dataclasses.asdict of the Plan
+                     device: str,
+                    ) -> dict:
+    "The compiled colorize latency in a child process (`run_isolated`): the latency fusion at the first size, batch 1 (one shape, one compile)."
+    p = Plan.from_dict(plan)
+    dynamo_limits()
+    return bench_colorize_each(dataclasses.replace(latency_plan(p), colorize_batches=(1,)), torch.device(device), COMPILED, Budget(math.inf))
+
+def bench_train_stage(plan: Plan, device: torch.device, clock: Budget) -> dict:
+    "Training images/s and MFU of every fusion: fp32 eager, channels_last, bf16 and both; fusion after fusion."
+    return _while_time_lasts(dict(rows=[]), {f: lambda f=f: bench_train(f, plan.train_preset, plan.train_size, plan.train_batch, plan.repeats, device,
+                                                                      train_variants(device, ablation=True)) for f in FUSIONS}, clock)
 
 # %% ../nbs/24b_gpucheck_bench.ipynb #251c4768
 RECIPE = {k: CPU_RECIPE[k] for k in ("fusion", "preset", "lfe_path", "seg_epochs", "lr_g", "warmup_steps", "gan_ramp_steps")}  # the CPU recipe's training choices
 
-def recipe_config(plan: Plan, device: torch.device, out_dir: Path, max_steps: int, workers: int = 0) -> ColorizeConfig:
+def recipe_config(plan: Plan, device: torch.device, out_dir: Path, max_steps: int, workers: int = 0,
+                  n_train: int | None = None,  # training images (None: the plan's)
+                 ) -> ColorizeConfig:
     "The CPU recipe at the plan's preset, size and batch, bf16 (channels_last on CUDA), stopping after `max_steps`."
-    return ColorizeConfig(**{**RECIPE, "preset": plan.recipe_preset}, data="synth", image_size=plan.recipe_size, n_train=plan.n_train,
+    return ColorizeConfig(**{**RECIPE, "preset": plan.recipe_preset}, data="synth", image_size=plan.recipe_size,
+                       n_train=plan.n_train if n_train is None else n_train,
                        n_val=plan.n_val, batch_size=plan.recipe_batch, epochs=10_000, max_steps=max_steps, lr_half_life=max(1, max_steps // 3),
                        amp=True, cpu_bf16=device.type == "cpu", channels_last=device.type == "cuda", device=device.type,
                        num_workers=workers, out_dir=str(out_dir), progress=False, log_every=1 if max_steps <= 50 else 10)
 
-def steps_per_s(stats_csv: Path, skip: int = 1) -> tuple[float, float]:
-    "(steps/s after the first `skip` logged steps, seconds to the last logged step) from a run's stats.csv."
+def epoch_costs(stats_csv: Path) -> tuple[float, float]:
+    "(seconds per step inside an epoch, seconds an epoch's end adds) from the stats.csv of a run logged every step over two epochs or more."
     df = pd.read_csv(stats_csv)
-    a, b = df.iloc[min(skip, len(df) - 1)], df.iloc[-1]
-    if b["step"] <= a["step"]: a = df.iloc[0]
-    return float(b["step"] - a["step"]) / max(float(b["time"] - a["time"]), 1e-3), float(b["time"])
+    dt, new_epoch = df["time"].diff(), df["epoch"].diff() > 0   # a new epoch's first step also pays for the last one's end
+    step_s = float(dt[~new_epoch].iloc[1:].median())
+    return step_s, max(0.0, float((dt[new_epoch] - step_s).median())) if new_epoch.any() else 0.0
+
+def recipe_steps(seconds: float,  # what the run may take
+                 step_s: float, epoch_s: float, fixed_s: float,  # a step, an epoch's end, the rest of a run (from the calibration)
+                 steps_per_epoch: int,
+                ) -> int:
+    "The most steps whose run fits in `seconds`: fixed_s + steps * step_s + (steps // steps_per_epoch + 1) * epoch_s."
+    steps = int((seconds - fixed_s - epoch_s) / (step_s + epoch_s / steps_per_epoch))
+    while steps > 1 and fixed_s + steps * step_s + (steps // steps_per_epoch + 1) * epoch_s > seconds: steps -= 1
+    return max(1, steps)
 
 # %% ../nbs/24b_gpucheck_bench.ipynb #f0f985c5
 def _latest(folder: Path, pattern: str) -> Path | None:
     files = sorted(Path(folder).glob(pattern), key=lambda p: p.stat().st_mtime)
     return files[-1] if files else None
 
-def train_recipe(plan: Plan, device: torch.device, work: Path, out: Path, budget: Budget) -> dict:
-    "Calibrate steps/s, then train the recipe for the time left (at most plan.train_s); sample grid and loss curves go to `out`."
+def train_recipe(plan: Plan, device: torch.device, work: Path, out: Path, clock: Budget) -> dict:
+    "Calibrate (two short epochs), then train the recipe for 90 % of what is left of `clock`; sample grid and loss curves go to `out`."
     workers = max(0, min(plan.workers, n_cores() - 2))
+    per_epoch = max(1, plan.calib_steps // 2)
     t = time.perf_counter()
-    calib, _ = train_colorizer(recipe_config(plan, device, work / "calibrate", plan.calib_steps, workers))
+    calib, _ = train_colorizer(recipe_config(plan, device, work / "calibrate", plan.calib_steps, workers, n_train=per_epoch * plan.recipe_batch))
     calib_wall = time.perf_counter() - t
-    rate, loop_s = steps_per_s(calib / "stats.csv", skip=min(5, plan.calib_steps - 1))
-    overhead = max(0.0, calib_wall - loop_s)   # datasets, networks, loader start-up, the final validation
-    seconds = min(plan.train_s, budget.left() - plan.eval_s)
-    steps = max(plan.calib_steps, int(rate * max(0.0, seconds - overhead) * 0.9))   # 10 % for the per-epoch validations
+    step_s, epoch_s = epoch_costs(calib / "stats.csv")
+    fixed_s = max(0.0, calib_wall - plan.calib_steps * step_s - 2 * epoch_s)   # datasets, networks, loader start-up, the first step
+    steps_per_epoch = (plan.n_train or DEFAULT_N["train"]) // plan.recipe_batch
+    seconds = 0.9 * clock.left()
+    steps = recipe_steps(seconds, step_s, epoch_s, fixed_s, steps_per_epoch)
     if plan.max_steps: steps = min(steps, plan.max_steps)
     cfg = recipe_config(plan, device, work / "train", steps, workers)
     t = time.perf_counter()
@@ -110,8 +135,10 @@ def train_recipe(plan: Plan, device: torch.device, work: Path, out: Path, budget
     for src, name in ((_latest(run / "samples", "*.png"), "train_samples.png"), (run / "loss_curves.png", "train_loss_curves.png")):
         if src is not None and src.exists(): shutil.copyfile(src, out / name)
     return dict(status="done", run_dir=str(run), steps=steps, train_s=round(wall, 1), images_per_s=round(steps * cfg.batch_size / wall, 1),
-                calibration=dict(steps=plan.calib_steps, steps_per_s=round(rate, 3), images_per_s=round(rate * cfg.batch_size, 1),
-                                 overhead_s=round(overhead, 1)),
+                planned_s=round(fixed_s + steps * step_s + (steps // steps_per_epoch + 1) * epoch_s, 1), for_s=round(seconds, 1),
+                calibration=dict(steps=plan.calib_steps, steps_per_epoch=per_epoch, wall_s=round(calib_wall, 1), step_s=round(step_s, 4),
+                                 images_per_s=round(cfg.batch_size / step_s, 1), epoch_end_s=round(epoch_s, 2), fixed_s=round(fixed_s, 1),
+                                 epoch_end_share=round(epoch_s / (epoch_s + steps_per_epoch * step_s), 3)),
                 workers=workers, val={k: round(v, 4) for k, v in val.items()},
                 config={k: v for k, v in cfg.to_dict().items() if k in ("fusion", "preset", "image_size", "batch_size", "n_train", "max_steps",
                                                                        "lr_g", "lr_half_life", "warmup_steps", "amp", "channels_last", "num_workers")})

@@ -31,7 +31,7 @@ def test_exact_resume_on_cuda(tmp_path):
     _ok(check_resume(P, torch.device("cuda"), tmp_path))
 
 
-def test_one_process_nccl_fit_step():
-    rec = check_ddp(P, torch.device("cuda"))
-    assert rec["backend"] == "nccl"
+def test_one_rank_nccl_fit(tmp_path):
+    rec = check_ddp(P, torch.device("cuda"), tmp_path)
+    assert rec["backend"] == "nccl" and rec["fit_loss_all_reduces"] > 0 and rec["fit_batch_norm_all_reduces"] > 0
     _ok(rec)

@@ -6,13 +6,34 @@ from colorseg.gpucheck import STAGES
 CUDA_ONLY = ("check_compile", "bench_colorize_graphs", "bench_colorize_compile")
 
 
+def test_plan_fits_every_stage_into_the_budget():
+    "Every stage has a slot, the slots add up to at most --budget-s, and --budget-s scales them all by the same factor."
+    from colorseg.gpucheck_checks import DRY_PLAN, GPU_PLAN, stage_slots
+    for plan in (GPU_PLAN, DRY_PLAN):
+        assert list(plan.slots) == list(STAGES) and sum(plan.slots.values()) <= plan.budget_s
+        for budget in (plan.budget_s, plan.budget_s / 2, plan.budget_s * 2):
+            s = stage_slots(plan, budget)
+            assert list(s) == list(STAGES) and sum(s.values()) <= budget + 1e-9
+            assert all(abs(s[k] - plan.slots[k] * budget / plan.budget_s) < 1e-9 for k in s)
+    # a lease returns every headline figure: the GPU-only checks, one fusion's CUDA-graph and compiled latency, then training
+    last = lambda *names: max(STAGES.index(n) for n in names)
+    assert last("check_fusions", "check_layouts", "check_compile", "check_resume", "check_ddp") < STAGES.index("bench_colorize_graphs")
+    assert last("bench_colorize_graphs", "bench_colorize_compile", "bench_train") < STAGES.index("train") < STAGES.index("evaluate")
+    assert GPU_PLAN.budget_s + 60 <= 540   # the README's device call (timeout_s 540) has a minute for start-up and the last write
+
+
 def test_dry_run_records_every_stage(tmp_path):
+    from colorseg.gpucheck_checks import DRY_PLAN
     out, work = tmp_path / "out", tmp_path / "work"
-    # a generous budget: on a loaded test machine no stage may be skipped for time (the dry run itself takes ~30 s on 2 cores)
-    r = subprocess.run([sys.executable, "-m", "colorseg.gpucheck", "--dry", "--out", str(out), "--work", str(work), "--budget-s", "600"],
+    # twice the dry budget (every slot scaled by 2, as --budget-s does): a loaded test machine must not skip a stage for time
+    budget = 2 * DRY_PLAN.budget_s
+    r = subprocess.run([sys.executable, "-m", "colorseg.gpucheck", "--dry", "--out", str(out), "--work", str(work), "--budget-s", str(budget)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     j = json.loads((out / "gpucheck.json").read_text())
+    assert j["slots"] == {k: v * 2 for k, v in DRY_PLAN.slots.items()} and j["elapsed_s"] <= budget
+    for name, st in j["stages"].items():   # the stage times measured in --dry fit their (scaled) slots
+        if "seconds" in st: assert st["seconds"] <= st["slot_s"], (name, st["seconds"], st["slot_s"])
     assert j["mode"] == "dry" and j["card"] == "cpu"
     assert list(j["stages"]) == list(STAGES)
     no_cuda = "skipped: no CUDA" if not torch.cuda.is_available() else "skipped: --dry"
