@@ -356,7 +356,7 @@ def _listen(self: DemoApp):
 # %% ../nbs/40a_demo_app.ipynb #fbcbb95a
 @patch(cls_method=True)
 def from_env(cls: DemoApp, runs_dir: str | os.PathLike = "../runs", **kw) -> DemoApp:
-    "The voila page's app: checkpoints from $COLORSEG_DEMO_CKPTS (JSON name -> path), else found in $COLORSEG_RUNS_DIR or `runs_dir`."
+    "The voila page's app: checkpoints from $COLORSEG_DEMO_CKPTS (JSON name -> path), else $COLORSEG_RUNS_DIR or `runs_dir`, then weights/."
     raw, runs_dir = os.environ.get("COLORSEG_DEMO_CKPTS", "").strip(), os.environ.get("COLORSEG_RUNS_DIR") or runs_dir
     if not raw: return cls(None, runs_dir, **kw)
     try:
