@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report real-report bench gpu-check clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report real-report demo-figure bench gpu-check clean-runs help
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
 	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a short training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
 	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (shipped weights; no make train needed)"
+	@echo "make demo-figure - the README's demo pictures: the demo in headless Chromium, shipped weights on liner_40 -> reports/figures/demo*.png"
 	@echo "make skeleton - train the tiny line-art skeleton net on the synthetic set (CPU, minutes) -> runs/skeleton/last.pt"
 
 install: $(STAMP)
@@ -85,6 +86,7 @@ weights: install
 	$(MAKE) skeleton-weights
 	$(MAKE) weights-report
 	$(MAKE) real-report
+	$(MAKE) demo-figure
 
 # The shipped skeleton nets (weights/skeleton-{lineart,color}.pt): tiny U-Nets, 128 px crops of the synthetic set,
 # 1,500 steps at lr 1e-3 each; each run scores itself on DanbooRegion's X (never trained on) at the end of its notebook.
@@ -121,10 +123,18 @@ real-report: install
 
 DEMO_PORT ?= 8866
 
-# the interactive demo (nbs/41_demo.ipynb) as a local web app; checkpoints: runs/*/last.pt, or COLORSEG_DEMO_CKPTS='{"dual": "/abs/path/last.pt"}'
+# the interactive demo (nbs/41_demo.ipynb) as a local web app; columns: the shipped weights/colorizer-*.pt, each replaced by
+# the newest runs/*/last.pt of its fusion, plus MUNIT runs; or only COLORSEG_DEMO_CKPTS='{"dual": "/abs/path/last.pt"}'
 demo: install
 	@echo "colorseg demo: open http://127.0.0.1:$(DEMO_PORT)/ (Ctrl-C stops it; shipped weights from weights/, plus any runs/*/last.pt)"
 	$(BIN)/voila nbs/41_demo.ipynb --port=$(DEMO_PORT) --no-browser --Voila.ip=127.0.0.1
+
+# the README's demo pictures, made in the page itself (tests/demo_page.py, the browser test's code): voila serves the demo
+# with the shipped weights only, headless Chromium loads liner_40, picks its own colour tags and clicks Colorize ->
+# reports/figures/demo.png (the page); then flat layers on and a click paints the skirt -> reports/figures/demo_layers.png.
+# Fails if the page shows an error. make weights ends with it, so the pictures follow the weights (~1 min)
+demo-figure: install browser-deps
+	$(BIN)/python tests/demo_page.py --out reports/figures/demo.png --layers-out reports/figures/demo_layers.png
 
 train-munit: install
 	mkdir -p runs/munit

@@ -1,93 +1,56 @@
 """End to end in a real browser: voila serves nbs/41_demo.ipynb, headless Chromium (selenium) picks tags, clicks
-Colorize and must see an output image. Screenshots go to tests/artifacts/ (git-ignored)."""
-import base64, io, json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+Colorize and must see an output image; and the README's demo pictures are made as `make demo-figure` makes them (the
+page driving is in tests/demo_page.py). Screenshots go to tests/artifacts/ (git-ignored)."""
+import base64, io, json, os
 from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from demo_page import FIGURE_TAGS, RUN_S, SHIPPED, chrome, colorize_figure, have_browser, open_page, serve_demo, shipped_env, stop_server, text_has
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-START_S, PAGE_S, RUN_S = 90, 240, 240  # generous: on 2 busy cores voila's kernel alone can take 20+ s to import torch
 
-pytestmark = pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
-                                reason="needs Debian's chromium + chromium-driver: run `make browser-deps`")
+pytestmark = pytest.mark.skipif(not have_browser(), reason="needs Debian's chromium + chromium-driver: run `make browser-deps`")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-
-def stop_server(proc: subprocess.Popen):
-    "Stop voila by its process group; then any kernel it started that outlived it (kernels get their own session)."
-    import psutil
-    try: kids = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess: kids = []
-    try: os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError: pass
-    try: proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL); proc.wait(10)
-    for k in kids:
-        try: k.wait(10)
-        except psutil.TimeoutExpired: k.kill()
-        except psutil.NoSuchProcess: pass
-
-
-@pytest.fixture
-def demo_url(root, tiny_run, tmp_path, request):
-    "voila serving the demo notebook with the tiny checkpoint, on a free local port; stopped in a finalizer."
-    port, log = free_port(), tmp_path / "voila.log"
-    env = {**os.environ, "COLORSEG_DEMO_CKPTS": json.dumps({"dual": str(tiny_run / "last.pt")})}
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "voila", "nbs/41_demo.ipynb", f"--port={port}", "--no-browser",
-                                 "--Voila.ip=127.0.0.1"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+def _serve(env: dict, log: Path, request) -> tuple:
+    try: proc, url = serve_demo(env, log)
+    except RuntimeError as e: pytest.fail(str(e))
     request.addfinalizer(lambda: stop_server(proc))
-    url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + START_S
-    while True:  # a static file: every GET of / would start a kernel
-        if proc.poll() is not None: pytest.fail(f"voila exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "voila/static/voila.js", timeout=5) as r:
-                if r.status == 200: break
-        except OSError: pass
-        if time.monotonic() > deadline: pytest.fail(f"voila did not answer within {START_S} s:\n{log.read_text()}")
-        time.sleep(0.5)
     return url, log
 
 
 @pytest.fixture
+def demo_url(tiny_run, tmp_path, request):
+    "voila serving the demo notebook with the tiny checkpoint, on a free local port; stopped in a finalizer."
+    return _serve({**os.environ, "COLORSEG_DEMO_CKPTS": json.dumps({"dual": str(tiny_run / "last.pt")})}, tmp_path / "voila.log", request)
+
+
+@pytest.fixture
+def shipped_demo_url(tmp_path, request):
+    "voila serving the demo with only the shipped weights (what `make demo-figure` serves)."
+    (tmp_path / "runs").mkdir()
+    return _serve(shipped_env(tmp_path / "runs"), tmp_path / "voila.log", request)
+
+
+@pytest.fixture
 def browser(tmp_path, request):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome-profile'}",
-              "--window-size=1500,1250"]:
-        opts.add_argument(a)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = chrome(tmp_path / "chrome-profile")
     request.addfinalizer(driver.quit)
-    driver.set_page_load_timeout(PAGE_S)
     return driver
 
 
 def test_demo_in_a_browser(demo_url, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
     from selenium.webdriver.common.action_chains import ActionChains
     decode = lambda href: np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split("base64,", 1)[1]))).convert("RGB"))
     url, log = demo_url
     ARTIFACTS.mkdir(exist_ok=True)
     css = lambda sel: browser.find_element(By.CSS_SELECTOR, sel)
-    text_has = lambda sel, s: lambda d: s in d.find_element(By.CSS_SELECTOR, sel).text
     try:
-        browser.get(url)
-        button = WebDriverWait(browser, PAGE_S).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button.colorseg-colorize")))
+        button = open_page(browser, url)  # the kernel loaded a sample
         wait = WebDriverWait(browser, RUN_S)
-        wait.until(text_has(".colorseg-status", "line art: synth"))  # the kernel loaded a sample
         # colour pickers (one <select> each) and the searchable tag list
         Select(css(".colorseg-part-hair select")).select_by_visible_text("blue")
         Select(css(".colorseg-part-eyes select")).select_by_visible_text("red")
@@ -130,3 +93,20 @@ def test_demo_in_a_browser(demo_url, browser):
         browser.save_screenshot(str(ARTIFACTS / "demo-failure.png"))
         print(f"voila log:\n{log.read_text()}\nscreenshot: {ARTIFACTS / 'demo-failure.png'}")
         raise
+
+
+def test_demo_figure(shipped_demo_url, browser):
+    "The README's demo pictures (`make demo-figure`): the shipped weights on liner_40 with its own colour tags, then flat layers."
+    url, log = shipped_demo_url
+    ARTIFACTS.mkdir(exist_ok=True)
+    out, layers = ARTIFACTS / "demo-figure.png", ARTIFACTS / "demo-figure-layers.png"
+    try: caps = colorize_figure(browser, url, out, layers)
+    except Exception:
+        browser.save_screenshot(str(ARTIFACTS / "demo-figure-failure.png"))
+        print(f"voila log:\n{log.read_text()}\nscreenshot: {ARTIFACTS / 'demo-figure-failure.png'}")
+        raise
+    assert list(caps) == list(SHIPPED), caps
+    assert all(f"tags: {FIGURE_TAGS}" in cap and "line-art regions" in cap for cap in caps.values()), caps
+    page, cols = np.asarray(Image.open(out)), np.asarray(Image.open(layers))
+    assert page.shape[1] == 1680 and page.shape[0] > 900 and cols.shape[1] > 4 * 224, (page.shape, cols.shape)
+    assert (np.abs(cols.astype(int) - (0xd0, 0x4a, 0x8b)).sum(-1) < 30).sum() > 1000  # the painted region
