@@ -25,13 +25,14 @@ def test_plan_fits_every_stage_into_the_budget():
 def test_dry_run_records_every_stage(tmp_path):
     from colorseg.gpucheck_checks import DRY_PLAN
     out, work = tmp_path / "out", tmp_path / "work"
-    # twice the dry budget (every slot scaled by 2, as --budget-s does): a loaded test machine must not skip a stage for time
-    budget = 2 * DRY_PLAN.budget_s
+    # four times the dry budget (every slot scaled by 4, as --budget-s does; the dry slots are twice the times measured on 2 idle
+    # cores): a test machine shared with other work, 2-3x slower, must not skip a stage or overrun a slot
+    budget = 4 * DRY_PLAN.budget_s
     r = subprocess.run([sys.executable, "-m", "colorseg.gpucheck", "--dry", "--out", str(out), "--work", str(work), "--budget-s", str(budget)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     j = json.loads((out / "gpucheck.json").read_text())
-    assert j["slots"] == {k: v * 2 for k, v in DRY_PLAN.slots.items()} and j["elapsed_s"] <= budget
+    assert j["slots"] == {k: v * 4 for k, v in DRY_PLAN.slots.items()} and j["elapsed_s"] <= budget
     for name, st in j["stages"].items():   # the stage times measured in --dry fit their (scaled) slots
         if "seconds" in st: assert st["seconds"] <= st["slot_s"], (name, st["seconds"], st["slot_s"])
     assert j["mode"] == "dry" and j["card"] == "cpu"
