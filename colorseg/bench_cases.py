@@ -254,7 +254,7 @@ def bench_finish(size: int = 2048,  # px: the finish is timed on the drawing sca
     import resource
     import numpy as np
     from PIL import Image
-    from colorseg.colorize import colorize_full, content_box, _resize
+    from colorseg.colorize import colorize_full, model_view
     from colorseg.layers import finish
     try:
         from colorseg.images import as_gray, read_image, shared_data
@@ -266,15 +266,15 @@ def bench_finish(size: int = 2048,  # px: the finish is timed on the drawing sca
     try: model = load_colorizer(checkpoint)
     except FileNotFoundError: model = random_colorizer("parts", "tiny")
     tags = "light_brown_hair green_eyes black_shirt black_skirt white_background"
-    gg = _resize(g, (size, size)); y0, y1, x0, x1 = box = content_box(gg)
-    f = 256 / min(y1 - y0, x1 - x0)
-    res = model(_resize(gg[y0:y1, x0:x1], (round((y1 - y0) * f), round((x1 - x0) * f))), tags)
+    scaled = lambda n: np.asarray(Image.fromarray(g).resize((n, n), Image.LANCZOS))
+    gg = scaled(size); box, small = model_view(gg)                # the model's input, as colorize_full makes it
+    res = model(small, tags)
     t = measure({"finish": functools.partial(finish, gg, res["color"], box, res.get("part_probs"), res.get("part_colors"))}, repeats, warmup=0)["finish"]
     mp = gg.size / 1e6
     out = dict(what=what, size=size, fusion=model.cfg.fusion, s_per_mp_median=round(statistics.median(t["times"]) / mp, 3),
                s_per_mp_min=round(min(t["times"]) / mp, 3), peak_increase_mb=t["peak_increase_mb"], load_1min=t["load_1min"])
     if big:
-        gb = _resize(g, (big, big))
+        gb = scaled(big)
         tb = measure({"big": functools.partial(colorize_full, gb, tags, model)}, 1, warmup=0)["big"]
         out.update(big=big, big_s=round(tb["times"][0], 2), big_peak_increase_mb=tb["peak_increase_mb"],
                    process_max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))

@@ -25,7 +25,8 @@ from .regions import labels_to_region
 
 # %% auto #0
 __all__ = ['WORK_SIZE', 'CROP_MARGIN', 'OUTPUTS', 'IMAGE_SUFFIXES', 'parse_palette', 'palette_tensor', 'Colorizer',
-           'load_colorizer', 'content_box', 'colorize_full', 'colorize', 'colorize_layers', 'colorize_folder']
+           'load_colorizer', 'content_box', 'model_view', 'colorize_full', 'colorize', 'colorize_layers',
+           'colorize_folder']
 
 # %% ../nbs/07_colorize.ipynb #7218636d
 def _hex_rgb(s: str, what: str) -> tuple:
@@ -153,6 +154,17 @@ def content_box(gray: np.ndarray,  # uint8 HxW line art, 255 = paper
 def _resize(img: np.ndarray, hw: tuple, resample=Image.LANCZOS) -> np.ndarray:
     return img if img.shape[:2] == tuple(hw) else np.asarray(Image.fromarray(img).resize((hw[1], hw[0]), resample))
 
+def model_view(gray: np.ndarray,  # uint8 HxW line art at full resolution
+               work_size: int | None = WORK_SIZE,  # short side the model runs at (None: the crop's own size)
+               crop: bool = True,  # the ink's bounding box (content_box), not the whole page
+              ) -> tuple:  # (box (y0, y1, x0, x1), the model's input: uint8 grey)
+    "What the model sees of a drawing: the ink's bounding box, scaled (Lanczos) so its short side is `work_size` (never enlarged)."
+    H, W = gray.shape
+    box = content_box(gray) if crop else (0, H, 0, W)
+    y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
+    s = min(1.0, work_size / min(hc, wc)) if work_size else 1.0
+    return box, _resize(gray[y0:y1, x0:x1], (max(16, round(hc * s)), max(16, round(wc * s))))
+
 def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
                   tags: list | str,  # Danbooru tags
                   checkpoint: str | os.PathLike | Colorizer | None = None,  # a run's last.pt, a loaded Colorizer, or None: the shipped default
@@ -167,10 +179,8 @@ def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 
     if isinstance(lineart, (str, os.PathLike)): lineart = read_image(lineart, "RGBA")
     model = checkpoint if isinstance(checkpoint, Colorizer) else _cached(checkpoint, device)
     g = as_gray(lineart); H, W = g.shape
-    box = content_box(g) if crop else (0, H, 0, W)
+    box, small = model_view(g, work_size, crop)
     y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
-    s = min(1.0, work_size / min(hc, wc)) if work_size else 1.0
-    small = _resize(g[y0:y1, x0:x1], (max(16, round(hc * s)), max(16, round(wc * s))))
     res = model(small, tags, palette=palette)
     F = finish(g, res["color"], box, res.get("part_probs"), res.get("part_colors"), shading, labels)
     raw = np.full((H, W, 3), 255, np.uint8); raw[y0:y1, x0:x1] = _resize(res["color"], (hc, wc), Image.BILINEAR)
