@@ -15,7 +15,7 @@ from .synth import SynthDataset
 from .tags import load_vocab, parse_tags
 
 # %% auto #0
-__all__ = ['REQUIRED', 'OPTIONAL', 'load_sample', 'FolderDataset', 'make_dataset']
+__all__ = ['REQUIRED', 'OPTIONAL', 'SYNTH_DATA', 'load_sample', 'FolderDataset', 'make_dataset']
 
 # %% ../nbs/03a_data.ipynb #94bfe4c0
 REQUIRED = ("id", "image", "lineart", "region")  # index.csv columns a folder dataset must have
@@ -104,14 +104,16 @@ class FolderDataset(torch.utils.data.Dataset):
     def __repr__(self): return f"FolderDataset({str(self.root)!r}, split={self.split!r}, n={len(self)}, size={self.size})"
 
 # %% ../nbs/03a_data.ipynb #4fba2108
-def make_dataset(data:str,  # "synth" (made on the fly) or a folder with index.csv
+SYNTH_DATA = {"synth": 1, "synth2": 2}  # data names of the synthetic worlds (made on the fly) -> their version
+
+def make_dataset(data:str,  # "synth" (world 1), "synth2" (world 2, colorseg.synth_world2), or a folder with index.csv
                  split:str,  # "train", "val" or "test"
                  size:int|None,  # square image size (None: synth 256, folder: the files' size)
                  n:int|None=None,  # number of items (synth: default per split; folder: first n rows)
                  cache:bool=False,  # keep items in memory
                 ) -> torch.utils.data.Dataset:
     "The training dataset named by `data`; every kind gives the same item dict."
-    if data == "synth": return SynthDataset(split, n=n, size=size or 256, cache=cache)
+    if data in SYNTH_DATA: return SynthDataset(split, n=n, size=size or 256, cache=cache, version=SYNTH_DATA[data])
     if Path(data).is_dir(): return FolderDataset(data, split, size, n=n, cache=cache)
-    raise FileNotFoundError(f"data={data!r} is neither 'synth' nor a folder; give 'synth' or a folder with index.csv "
+    raise FileNotFoundError(f"data={data!r} is neither 'synth', 'synth2' nor a folder; give 'synth' (world 1), 'synth2' (world 2) or a folder with index.csv "
                             f"(write one with `colorseg synth --out {data}`)")

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .images import atomic_write, save_image, skeleton_to_tensor, to_tensor
 from .regions import labels_to_region
-from .synth_render import Sample, make_sample
+from .synth_render import SYNTH_VERSIONS, Sample, make_sample
 from .tags import load_vocab
 
 # %% auto #0
@@ -53,23 +53,25 @@ class SynthDataset(torch.utils.data.Dataset):
                  n:int|None=None,  # number of items (default: DEFAULT_N[split])
                  size:int=256,  # image size in px
                  cache:bool=False,  # keep generated items in memory
+                 version:int=1,  # the synthetic world (colorseg.synth_render.SYNTH_VERSIONS)
                 ):
         split_seed(split, 0)
-        self.split, self.size, self.n = split, size, DEFAULT_N[split] if n is None else int(n)
+        if version not in SYNTH_VERSIONS: raise ValueError(f"SynthDataset version={version!r}: the synthetic worlds are {SYNTH_VERSIONS}")
+        self.split, self.size, self.n, self.version = split, size, DEFAULT_N[split] if n is None else int(n), version
         if not 0 < self.n <= SPLIT_SIZE: raise ValueError(f"SynthDataset n={n}: use 1..{SPLIT_SIZE}")
         self.cache, self._memo, self.vocab = cache, {}, load_vocab()
     def __len__(self): return self.n
     def sample(self, i:int) -> Sample:
         "The `Sample` behind item `i`."
         if not 0 <= i < self.n: raise IndexError(f"index {i} out of range for a SynthDataset of {self.n} items")
-        return make_sample(split_seed(self.split, i), self.size)
+        return make_sample(split_seed(self.split, i), self.size, self.version)
     def __getitem__(self, i):
         i = int(i) + (self.n if int(i) < 0 else 0)
         if i in self._memo: return self._memo[i]
         item = sample_item(self.sample(i), i, self.vocab)
         if self.cache: self._memo[i] = item
         return item
-    def __repr__(self): return f"SynthDataset(split={self.split!r}, n={self.n}, size={self.size}, cache={self.cache})"
+    def __repr__(self): return f"SynthDataset(split={self.split!r}, n={self.n}, size={self.size}, cache={self.cache}, version={self.version})"
 
 # %% ../nbs/03_synth.ipynb #fc6094e8
 def synth_grid(samples:list,  # Samples to show, one row each

@@ -25,11 +25,14 @@ def _layout(d, rng, S):
     if d["framing"] == "full":
         span = g.y_f + .08 - top; U = S * u(.84, .97) / span; y0 = (1 - span * U / S) * u(.2, .8) * S
     else:
-        bottom = g.y_c + .55 * bl if d["framing"] == "cowboy" else g.y_w + .15
+        bottom = {"cowboy": g.y_c + .55 * bl, "upper": g.y_w + .15, "portrait": g.y_s + .45}[d["framing"]]
         U = S * u(.92, 1.0) / (bottom - top); y0 = u(.01, .04) * S
     x0 = S / 2 + u(-1, 1) * max(0.0, S / 2 - 1.2 * U) * .8
     g.U = U   # canvas px per head unit
     g.M = _affine(U, d["lean"], (0, g.y_h), (x0, y0 + (g.y_h - top) * U), d["flip"])
+    if d.get("zoom", 1.0) != 1.0:   # version 2: zoom into the face's centre and pan (the canvas crops the rest)
+        P = g.M[:, :2] @ np.array([0, .5]) + g.M[:, 2]
+        g.M = _compose(_affine(d["zoom"], 0, P, P + np.asarray(d["pan"]) * S), g.M); g.U = U = U * d["zoom"]
     g.Mh = _compose(g.M, _affine(1, d["tilt"], (0, .95), (0, .95)))   # the head tilts about the chin
     dress = d["outfit"] == "dress"
     g.top_rgb, g.top_part = (d["c_dress"][1], "dress") if dress else (d["c_shirt"][1], "upper_garment")
@@ -369,7 +372,7 @@ def _draw_headwear(cv, d, g, rng):
 def _draw_character(cv, d, rng, S):
     "Paint a design back to front; returns the (tag, part) pairs and the scale (canvas px per head unit)."
     g = _layout(d, rng, S)
-    tags = [({"full": "full_body", "cowboy": "cowboy_shot", "upper": "upper_body"}[d["framing"]], None)]
+    tags = [({"full": "full_body", "cowboy": "cowboy_shot", "upper": "upper_body", "portrait": "portrait"}[d["framing"]], None)]
     cv.M = g.M
     tags += _draw_back_hair(cv, d, g, rng)
     arms = [(s, pose, *_arm_points((s * (g.sw - .09), g.y_s + .1), s, pose, g.bl, rng)) for s, pose in zip((-1, 1), d["arms"])]
@@ -391,4 +394,5 @@ def _draw_character(cv, d, rng, S):
     cv.stroke_codes[g.strand] = list(g.hair_ids)
     cv.M = g.M
     cv.shade("shadow", _ell(0, g.y_f - .03, .75 + abs(d["spread"]), .1, 20), [0])   # shadow on the floor
+    cv.g = g   # the layout, for version 2's detail (colorseg.synth_world2.add_detail)
     return tags, g.U

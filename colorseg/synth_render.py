@@ -13,7 +13,7 @@ from .synth_draw import _draw_character
 from .synth_shapes import CVT_PART, PALETTE, PARTS, PART_INDEX, _Canvas, design, nearest_colour
 
 # %% auto #0
-__all__ = ['SS', 'Sample', 'make_sample', 'colour_tag_report']
+__all__ = ['SS', 'SYNTH_VERSIONS', 'Sample', 'make_sample', 'colour_tag_report']
 
 # %% ../nbs/02c_synth_render.ipynb #b4e7f740
 SS = 2  # supersampling: draw at 2x, box-filter down for anti-aliased colour and lines
@@ -155,16 +155,22 @@ class Sample:
     tags: list = field(default_factory=list)  # Danbooru tags, all in Tag2pix's vocabulary
     seed: int = 0
 
+SYNTH_VERSIONS = (1, 2)  # 1: the first world (Table 1's records); 2: framed, haired and drawn like real drawings (colorseg.synth_world2)
+
 def make_sample(seed:int,  # the character: same seed, same sample
                 size:int=256,  # output height and width in px (>= 32)
+                version:int=1,  # the synthetic world: 1 or 2 (SYNTH_VERSIONS)
                ) -> Sample:
     "Draw one synthetic character with its ground truth."
     if size < 32: raise ValueError(f"make_sample size={size}: use at least 32 px (the face needs room)")
-    rng = np.random.default_rng(seed)
-    d = design(rng)
+    if version not in SYNTH_VERSIONS: raise ValueError(f"make_sample version={version!r}: the synthetic worlds are {SYNTH_VERSIONS}")
+    from colorseg.synth_world2 import add_detail, design2, render_lineart2
+    rng = np.random.default_rng(seed if version == 1 else (seed, version))   # each world its own stream
+    d = design(rng) if version == 1 else design2(rng)
     S = size * SS
     cv = _Canvas(S); cv.rgb[0] = d["c_bg"][1]
     tags, U = _draw_character(cv, d, rng, S)
+    if version == 2: add_detail(cv, d, rng)
     ids = np.array(cv.layers["ids"])
     _resolve_overlays(cv, ids)
     shadow, pos, under, fx = _shading(cv, ids, max(2, int(round(U * .07))), d["light"])
@@ -182,7 +188,8 @@ def make_sample(seed:int,  # the character: same seed, same sample
     if sel.any():
         colour = np.array(colour); colour.reshape(-1, 3)[pos[sel]] = lut[under[sel], fx[sel]]; colour = Image.fromarray(colour)
     illustration = np.array(colour.reduce(SS))   # np.array: writable copies
-    lineart = np.array(Image.fromarray(lines.view(np.uint8) * (255 - lv)).point(lambda v: 255 - v).reduce(SS))
+    if version == 1: lineart = np.array(Image.fromarray(lines.view(np.uint8) * (255 - lv)).point(lambda v: 255 - v).reduce(SS))
+    else: lineart = render_lineart2(lines, illustration, d["line_style"], rng, SS)
     # ground truth at the output size
     ids1, labels = _merge_small(ids[::SS, ::SS], max(4, int(8 * (size / 256) ** 2)))
     K = int(labels.max())

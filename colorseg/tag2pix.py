@@ -18,8 +18,8 @@ from .tags import load_vocab
 from .train import Runtime, fit, make_runtime
 
 # %% auto #0
-__all__ = ['adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'part_loss', 'palette_loss', 'lr_factor', 'gan_weight', 'ColorizeTask',
-           'part_colours', 'resolve_lfe', 'train_colorizer']
+__all__ = ['REAL_KEYS', 'adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'part_loss', 'palette_loss', 'lr_factor', 'gan_weight',
+           'ColorizeTask', 'part_colours', 'resolve_lfe', 'train_colorizer']
 
 # %% ../nbs/06a_tag2pix.ipynb #6a5cd50e
 def adv_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -76,6 +76,8 @@ def gan_weight(step: int, warmup_steps: int, ramp_steps: int) -> float:
     if step < warmup_steps: return 0.0
     return 1.0 if ramp_steps == 0 else min(1.0, (step - warmup_steps + 1) / ramp_steps)
 
+REAL_KEYS = ("real_hits", "real_swap", "real_hair", "real_eyes", "real_de_truth")  # validation columns of cfg.real_dev
+
 class ColorizeTask:
     "Tag2pix-style colorizer (none / concat / dual / parts fusion) as a task for `colorseg.train.fit`."
     log_keys = ["d_loss", "d_adv", "d_cls", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls", "g_part", "g_pal", "w_gan"]
@@ -95,7 +97,7 @@ class ColorizeTask:
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=fused)
         self.g_fwd, self.d_fwd = (torch.compile(self.G), torch.compile(self.D)) if cfg.compile else (self.G, self.D)
         self.val_keys = (["l1", "region_de", "gt_region_de", "tag_acc", "gt_tag_acc"] + (["skel_l1"] if cfg.fusion == "dual" else [])
-                         + (["part_acc"] if cfg.fusion == "parts" else []))
+                         + (["part_acc"] if cfg.fusion == "parts" else []) + (list(REAL_KEYS) if cfg.real_dev else []))
 
     def modules(self):
         "Saved in checkpoints: the frozen LFE and skeleton net too, so inference needs only the one file."
@@ -182,6 +184,20 @@ class ColorizeTask:
                 hits["gt_tag_acc"] += [h for *_, h in part_tag_hits(g, parts, tags, m)]
             stats.update({k: float(np.mean(v)) for k, v in hits.items() if v})
         return stats
+
+    def validate_extra(self) -> dict:
+        "With `cfg.real_dev`: the generator as it is now on the real dev set (colorseg.evaluate_real), finished output at 256 px."
+        if not self.cfg.real_dev: return {}
+        from colorseg.colorize import Colorizer, colorize_full
+        from colorseg.evaluate_real import evaluate_real, load_items, summarize_real
+        from colorseg.skeleton_infer import SkeletonSource
+        self.G.eval()
+        sk = SkeletonSource.of_run(self.cfg, self.rt.device, {k: m.state_dict() for k, m in self.modules().items()}, self.extra_state())
+        model = Colorizer(self.cfg, self.G, self.lfe, self.rt.device, Path("(training)"), sk)
+        r = summarize_real(evaluate_real(lambda la, tags: {"finished": colorize_full(la, tags, model)["color"]}, load_items(), 256)).iloc[0]
+        frac = lambda s: int(s.split("/")[0]) / max(1, int(s.split("/")[1]))
+        return dict(real_hits=r["hit_rate"], real_swap=r["swap_rate"], real_hair=frac(r["hair"]), real_eyes=frac(r["eyes"]),
+                    real_de_truth=r.get("de_truth", float("nan")))
 
     @torch.no_grad()
     def sample(self, batch: dict) -> dict:

@@ -373,7 +373,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         epoch, start = (epoch + 1, 0) if done_epoch else (epoch, b + 1)
         if done_epoch and main:
             if val_ds is not None and len(val_ds):
-                val = evaluate(task, val_ds, rt, cfg.batch_size)
+                val = {**evaluate(task, val_ds, rt, cfg.batch_size), **getattr(task, "validate_extra", dict)()}
                 vlog.write(dict(step=step, epoch=epoch, time=round(time.time() - t0, 2), **val))
                 save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"epoch_{epoch:03d}.png")
             plot_losses(run_dir / "stats.csv", run_dir / "loss_curves.png", run_dir / "val.csv")

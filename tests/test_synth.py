@@ -131,6 +131,6 @@ def test_folder_dataset_errors_name_the_file(tmp_path):
     bad = next(tmp_path.glob("*.image.png")); bad.write_bytes(b"garbage")
     with pytest.raises(ValueError, match=bad.name):
         FolderDataset(tmp_path, "train")[0]
-    with pytest.raises(FileNotFoundError, match="neither 'synth' nor a folder"):
+    with pytest.raises(FileNotFoundError, match="nor a folder"):
         make_dataset(str(tmp_path / "missing"), "train", 32)
 
