@@ -61,3 +61,19 @@ def test_cli_outputs_and_tag_conflicts(tmp_path):
     assert r.returncode == 2 and "invalid choice" in r.stderr and "finished" in r.stderr
     r = subprocess.run([CLI, "colorize", str(src), "--tags", "red_hair", "--shading", "-1"], capture_output=True, text=True)
     assert r.returncode == 2 and "shading=-1" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_training_scores_the_real_dev_set(tmp_path):
+    "real_dev=True: each epoch's validation row has the real dev set's hits, swap hits, hair and eyes beside the synthetic scores."
+    import pandas as pd
+    from colorseg.config import ColorizeConfig
+    from colorseg.tag2pix import REAL_KEYS, train_colorizer
+    cfg = ColorizeConfig(fusion="parts", preset="tiny", data="synth2", image_size=64, n_train=8, n_val=4, batch_size=4, seg_epochs=0,
+                         epochs=1, lfe_path="off", real_dev=True, progress=False, out_dir=str(tmp_path / "run"))
+    run_dir, val = train_colorizer(cfg)
+    v = pd.read_csv(run_dir / "val.csv")
+    assert set(REAL_KEYS) <= set(v.columns) and len(v) == 1
+    for k in ("real_hits", "real_swap", "real_hair", "real_eyes"): assert 0 <= v[k].iloc[0] <= 1, (k, v[k].iloc[0])
+    assert v["real_de_truth"].iloc[0] > 0 and v["tag_acc"].notna().all()
+    assert val["real_hits"] == pytest.approx(v["real_hits"].iloc[0], abs=1e-5)
+    assert '"data": "synth2"' in (run_dir / "config.json").read_text()   # the run record names its world
