@@ -170,7 +170,7 @@ def make_sample(seed:int,  # the character: same seed, same sample
     S = size * SS
     cv = _Canvas(S); cv.rgb[0] = d["c_bg"][1]
     tags, U = _draw_character(cv, d, rng, S)
-    if version == 2: add_detail(cv, d, rng)
+    if version == 2: tags += add_detail(cv, d, rng)
     ids = np.array(cv.layers["ids"])
     _resolve_overlays(cv, ids)
     shadow, pos, under, fx = _shading(cv, ids, max(2, int(round(U * .07))), d["light"])
