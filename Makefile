@@ -78,9 +78,9 @@ train: install
 # parts: 256 px (real drawings' strands and eyes need it), batch 8, PARTS_EPOCHS x 250 steps, the real dev set scored every epoch;
 # none / concat / dual: the CPU recipe at 128 px for WEIGHT_EPOCHS x 250 steps (at that budget they do not learn part tags: Table 1).
 WEIGHT_FUSIONS ?= parts none concat dual
-WEIGHT_EPOCHS ?= 6
+WEIGHT_EPOCHS ?= 4
 WEIGHT_WORLD ?= synth2
-PARTS_EPOCHS ?= 4
+PARTS_EPOCHS ?= 5
 PARTS_ARGS ?= -p image_size 256 -p batch_size 8 -p n_train 2000 -p epochs $(PARTS_EPOCHS) -p cpu_bf16 False -p real_dev True
 weights: install
 	set -e; for f in $(WEIGHT_FUSIONS); do \

@@ -13,7 +13,7 @@ __all__ = ['COMMAND_GROUPS', 'parser', 'main']
 # %% ../nbs/45_cli.ipynb #a8a89664
 def _synth(a):
     from colorseg.synth import write_dataset
-    write_dataset(a.out, n=a.n, size=a.size, seed=a.seed, grid=a.grid)
+    write_dataset(a.out, n=a.n, size=a.size, seed=a.seed, grid=a.grid, version=a.version)
     print(f"wrote {a.n} samples to {a.out}" + (f" and {a.grid}" if a.grid else ""))
 
 def _args_synth(sub):
@@ -21,6 +21,7 @@ def _args_synth(sub):
     s.add_argument("--n", type=int, default=64, help="number of samples"); s.add_argument("--size", type=int, default=256, help="image size (px)")
     s.add_argument("--out", default="data/synth", help="output folder"); s.add_argument("--seed", type=int, default=0, help="first sample seed")
     s.add_argument("--grid", default=None, help="also write a figure of the first samples here (PNG)")
+    s.add_argument("--version", type=int, default=1, choices=(1, 2), help="synthetic world: 1 (Table 1's) or 2 (framed and drawn like real drawings)")
     s.set_defaults(fn=_synth)
 
 def _prepare(a):

@@ -169,7 +169,7 @@ class RegionPairs(Dataset):
         return dict(lineart=to_tensor(it["lineart"]), color=to_tensor(it["color"]), skeleton=skeleton_to_tensor(it["skeleton"]),
                     labels=torch.from_numpy(it["labels"].astype(np.int64)), index=i)
 
-def skeleton_dataset(data: str,  # "synth", a prepared folder with index.csv, or a pairs folder
+def skeleton_dataset(data: str,  # "synth" or "synth2", a prepared folder with index.csv, or a pairs folder
                      split: str,  # "train" | "val"
                      size: int,  # item size (px)
                      n: int | None = None,  # number of samples (pairs for a pairs folder); None = all
@@ -177,13 +177,13 @@ def skeleton_dataset(data: str,  # "synth", a prepared folder with index.csv, or
                      progress: bool = False,
                     ) -> Dataset:
     "Items with `lineart`, `color`, `skeleton` and `labels` from the synthetic set, a prepared folder or a pairs folder."
+    from colorseg.data import SYNTH_DATA, make_dataset
     p = Path(data)
-    if data != "synth" and p.is_dir() and not (p / "index.csv").exists() and any(p.glob("*.region.png")):
+    if data not in SYNTH_DATA and p.is_dir() and not (p / "index.csv").exists() and any(p.glob("*.region.png")):
         return RegionPairs(p, split, size, n, n_val, progress=progress)
-    if data != "synth" and not p.is_dir():
+    if data not in SYNTH_DATA and not p.is_dir():
         raise FileNotFoundError(f"data={data!r} is neither 'synth' nor a folder; give a prepared folder (index.csv) or a "
                                 "folder of X.image.* + X.region.png pairs")
-    from colorseg.data import make_dataset
     return make_dataset(data, split, size, n=n, cache=True)
 
 # %% ../nbs/09a_skeleton_train.ipynb #a497e328

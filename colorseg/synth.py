@@ -99,6 +99,7 @@ def write_dataset(out:str|os.PathLike,  # output folder
                   seed:int=0,  # first index within each split's seed range
                   split_fracs:tuple=(0.8, 0.1, 0.1),  # train, val, test fractions
                   grid:str|os.PathLike|None=None,  # also write a figure of the first 8 samples here
+                  version:int=1,  # the synthetic world (colorseg.synth_render.SYNTH_VERSIONS)
                  ) -> Path:  # the index.csv written
     "Write `n` synthetic samples as PNGs plus index.csv (id, split, seed, tags, paths)."
     from tqdm.auto import tqdm
@@ -110,7 +111,7 @@ def write_dataset(out:str|os.PathLike,  # output folder
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     rows, shown = [], []
     for sp, sd in tqdm(plan, desc=f"synth -> {out}", unit="sample"):
-        s = make_sample(sd, size); sid = f"{sd:08d}"
+        s = make_sample(sd, size, version); sid = f"{sd:08d}"
         files = {"image": s.illustration, "lineart": s.lineart, "region": s.region, "skeleton": s.skeleton, "parts": s.parts}
         for k, arr in files.items(): save_image(arr, out / f"{sid}.{k}.png")
         rows.append({"id": sid, "split": sp, "seed": sd, "tags": " ".join(s.tags), **{k: f"{sid}.{k}.png" for k in files}})
