@@ -16,10 +16,11 @@ from colorseg.tags import load_vocab
 VOCAB = load_vocab()
 KNOWN = set(VOCAB.cvt) | set(VOCAB.cit) | VOCAB.danbooru
 SAMPLES = [make_sample(seed, 128) for seed in range(40)]
+SAMPLES2 = [make_sample(seed, 128, version=2) for seed in range(40)]   # world 2 (colorseg.synth_world2)
 
 
 def test_every_tag_is_in_the_vocabulary():
-    for s in SAMPLES:
+    for s in SAMPLES + SAMPLES2:
         assert [t for t in s.tags if t not in KNOWN] == [], s.seed
         assert len(s.tags) == len(set(s.tags)), s.seed
         assert {"1girl", "solo", "simple_background"} <= set(s.tags)
@@ -27,14 +28,14 @@ def test_every_tag_is_in_the_vocabulary():
 
 def test_colour_tags_match_the_painted_colours():
     checked = 0
-    for s in SAMPLES:
+    for s in SAMPLES + SAMPLES2:
         cvt = [t for t in s.tags if t in VOCAB.cvt and t != "gradient_background" and any(t.endswith("_" + k) for k in CVT_PART)]
         report = colour_tag_report(s)
         assert sorted(r[0] for r in report) == sorted(cvt), s.seed   # every CVT colour tag is checked
         for tag, part, mean, name in report:
             assert tag == f"{name}_{tag[len(name) + 1:]}", (s.seed, tag, part, mean, name)
             checked += 1
-    assert checked > 200
+    assert checked > 400
 
 
 def test_every_cvt_colour_tag_is_reachable():
@@ -72,7 +73,7 @@ def test_shapes_and_dtypes(size):
 
 
 def test_regions_labels_parts_skeleton_are_consistent():
-    for s in SAMPLES[:10] + [make_sample(11, 256)]:
+    for s in SAMPLES[:10] + SAMPLES2[:10] + [make_sample(11, 256), make_sample(11, 256, version=2)]:
         np.testing.assert_array_equal(s.labels, region_to_labels(s.region))   # distinct regions, distinct colours
         np.testing.assert_array_equal(s.skeleton, region_to_skeleton(s.region))
         pairs = np.unique(s.labels.astype(np.int64) * 256 + s.parts)
@@ -120,6 +121,9 @@ def test_write_dataset_reads_back_as_the_synthetic_items(tmp_path):
             assert (torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) else a[k] == b[k]), k
     assert make_dataset(str(tmp_path / "set"), "test", 32)[0]["color"].shape == (3, 32, 32)
     assert isinstance(make_dataset("synth", "val", 32, n=4), SynthDataset)
+    index2 = write_dataset(tmp_path / "set2", 2, size=64, split_fracs=(1, 0, 0), version=2)   # world 2 writes and reads back the same way
+    a, b = FolderDataset(index2.parent, "train")[1], SynthDataset("train", n=2, size=64, version=2)[1]
+    assert torch.equal(a["lineart"], b["lineart"]) and torch.equal(a["parts"], b["parts"]) and not torch.equal(a["lineart"], sd[1]["lineart"])
 
 
 def test_folder_dataset_errors_name_the_file(tmp_path):
