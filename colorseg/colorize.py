@@ -158,11 +158,11 @@ def model_view(gray: np.ndarray,  # uint8 HxW line art at full resolution
                work_size: int | None = WORK_SIZE,  # short side the model runs at (None: the crop's own size)
                crop: bool = True,  # the ink's bounding box (content_box), not the whole page
               ) -> tuple:  # (box (y0, y1, x0, x1), the model's input: uint8 grey)
-    "What the model sees of a drawing: the ink's bounding box, scaled (Lanczos) so its short side is `work_size` (never enlarged)."
+    "What the model sees of a drawing: the ink's bounding box, scaled (Lanczos) so its short side is `work_size`, up or down: the model sees a character at the scale it was trained at."
     H, W = gray.shape
     box = content_box(gray) if crop else (0, H, 0, W)
     y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
-    s = min(1.0, work_size / min(hc, wc)) if work_size else 1.0
+    s = work_size / min(hc, wc) if work_size else 1.0
     return box, _resize(gray[y0:y1, x0:x1], (max(16, round(hc * s)), max(16, round(wc * s))))
 
 def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
