@@ -157,12 +157,15 @@ def _resize(img: np.ndarray, hw: tuple, resample=Image.LANCZOS) -> np.ndarray:
 def model_view(gray: np.ndarray,  # uint8 HxW line art at full resolution
                work_size: int | None = WORK_SIZE,  # short side the model runs at (None: the crop's own size)
                crop: bool = True,  # the ink's bounding box (content_box), not the whole page
+               enlarge_to: int | None = None,  # a smaller crop is enlarged to min(work_size, this) (the model's training size); None: never enlarged
               ) -> tuple:  # (box (y0, y1, x0, x1), the model's input: uint8 grey)
-    "What the model sees of a drawing: the ink's bounding box, scaled (Lanczos) so its short side is `work_size`, up or down: the model sees a character at the scale it was trained at."
+    """What the model sees of a drawing: the ink's bounding box, scaled (Lanczos) so its short side is `work_size`; a
+    smaller crop is enlarged up to the model's training size, so a small drawing reaches the model at the scale it learned."""
     H, W = gray.shape
     box = content_box(gray) if crop else (0, H, 0, W)
     y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
-    s = work_size / min(hc, wc) if work_size else 1.0
+    short = min(hc, wc)
+    s = (work_size if short > work_size else max(short, min(work_size, enlarge_to or 0))) / short if work_size else 1.0
     return box, _resize(gray[y0:y1, x0:x1], (max(16, round(hc * s)), max(16, round(wc * s))))
 
 def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 array (L/RGB/RGBA) or an image file
@@ -179,7 +182,7 @@ def colorize_full(lineart: np.ndarray | str | os.PathLike,  # line art: a uint8 
     if isinstance(lineart, (str, os.PathLike)): lineart = read_image(lineart, "RGBA")
     model = checkpoint if isinstance(checkpoint, Colorizer) else _cached(checkpoint, device)
     g = as_gray(lineart); H, W = g.shape
-    box, small = model_view(g, work_size, crop)
+    box, small = model_view(g, work_size, crop, enlarge_to=model.cfg.image_size)
     y0, y1, x0, x1 = box; hc, wc = y1 - y0, x1 - x0
     res = model(small, tags, palette=palette)
     F = finish(g, res["color"], box, res.get("part_probs"), res.get("part_colors"), shading, labels)
