@@ -17,7 +17,7 @@ def _layout(d, rng, S):
     "Landmarks (head units) and the body and head matrices for framing the character on an S px canvas."
     u = rng.uniform; bl = d["bl"]
     g = SimpleNamespace(S=S, bl=bl, hc=.47, rx=d["fw"] / 2 + .02, ry=.47, y_s=1.22, nw=d["nw"], sw=d["sw"],
-                        ww=d["ww"], hw=d["hw"], hair_ids=[], skin_ids=[], leg_ids=[], lower_ids=[], tails=[])
+                        ww=d["ww"], hw=d["hw"], hair_ids=[], skin_ids=[], leg_ids=[], lower_ids=[], tails=[], eyes=[])
     g.hcap, g.Rx, g.Ry = g.hc - .02, g.rx * d["hv"] + .02, g.ry * d["hv"] + .02   # the hair's crown
     g.y_w = g.y_s + .95 * bl; g.y_h = g.y_w + .42 * bl; g.y_c = g.y_h + .2 * bl    # waist, hips, crotch
     g.y_k = g.y_c + 1.15 * bl; g.y_a = g.y_k + 1.1 * bl; g.y_f = g.y_a + .16        # knees, ankles, soles
@@ -254,9 +254,11 @@ def _draw_face(cv, d, g, rng):
         wt = cv.region("eye_white", _OTHER["eye_white"], casts=False, form=False)
         cv.fill(wt, fl(np.concatenate([upper, lower[1:-1]])))
         ix, iy = ex + d["look"] * s, ey - eh * .05   # a tall iris, cut by the lids
-        ir = cv.overlay("eyes", d["c_eyes"][1], fl(_ell(ix, iy, ew * .3, eh * .56, 20)), [wt], casts=False, form=False)
+        iris, pupil = (ix, iy, ew * .3, eh * .56), (ix, iy + eh * .08, ew * .12, eh * .28)   # ellipses: centre and radii
+        g.eyes.append((s, iris, pupil))   # for detail drawn on top (colorseg.synth_world2)
+        ir = cv.overlay("eyes", d["c_eyes"][1], fl(_ell(*iris, 20)), [wt], casts=False, form=False)
         cv.shade("shadow", fl(_ell(ix, iy - eh * .5, ew * .38, eh * .34, 14)), [ir])    # shadow of the lid
-        cv.shade("deep", fl(_ell(ix, iy + eh * .08, ew * .12, eh * .28, 14)), [ir])     # pupil
+        cv.shade("deep", fl(_ell(*pupil, 14)), [ir])     # pupil
         cv.shade("light", fl(_ell(ix, iy + eh * .38, ew * .2, eh * .14, 12)), [ir])     # lower glow
         cv.shade("white", fl(_ell(ix - ew * .1, iy - eh * .2, ew * .09, eh * .13, 10)), [ir, wt])   # sparkles
         cv.shade("white", fl(_ell(ix + ew * .12, iy + eh * .2, ew * .045, eh * .06, 8)), [ir])

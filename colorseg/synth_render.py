@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from skimage.measure import label as _cc_label
 from .regions import region_to_skeleton
 from .synth_draw import _draw_character
+from .synth_world2 import add_detail, design2, render_lineart2
 from .synth_shapes import CVT_PART, PALETTE, PARTS, PART_INDEX, _Canvas, design, nearest_colour
 
 # %% auto #0
@@ -164,7 +165,6 @@ def make_sample(seed:int,  # the character: same seed, same sample
     "Draw one synthetic character with its ground truth."
     if size < 32: raise ValueError(f"make_sample size={size}: use at least 32 px (the face needs room)")
     if version not in SYNTH_VERSIONS: raise ValueError(f"make_sample version={version!r}: the synthetic worlds are {SYNTH_VERSIONS}")
-    from colorseg.synth_world2 import add_detail, design2, render_lineart2
     rng = np.random.default_rng(seed if version == 1 else (seed, version))   # each world its own stream
     d = design(rng) if version == 1 else design2(rng)
     S = size * SS

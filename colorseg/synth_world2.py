@@ -24,7 +24,6 @@ def design2(rng:np.random.Generator,  # the sample's random generator
            ) -> dict:  # `design`'s dict plus version-2 keys
     "A version-2 design: version 1's character, framed, haired, eyed and drawn the way real drawings are."
     d = design(rng); u = rng.uniform
-    d["v2"] = True
     d["framing"] = _choose(rng, FRAMINGS2)
     zmax = {"portrait": 1.25, "upper": 1.5, "cowboy": 1.4, "full": 1.15}[d["framing"]]
     d["zoom"] = u(1.0, zmax) if rng.random() < .6 else 1.0   # crop into the character: heads from ~10 % to ~70 % of the frame
@@ -57,16 +56,20 @@ def _hair_strands(cv, d, g, rng):
         c = _bez(p0, (p0[0] + side * g.Rx * u(.4, .9), p0[1] + u(.1, .4)), (x1 * u(.8, 1.1), (p0[1] + y1) / 2 + u(0, .4)), (x1, y1), n=16)
         cv.blob(_taper(c[int(rng.integers(0, 6)):], w * u(.9, 1.6), w * u(0, .5)), g.strand, g.Mh)
 
+def _ids_of(cv, *parts) -> list:
+    "Region ids of the canvas that belong to any of `parts`."
+    return [i for i, p in enumerate(cv.part) if p in [PART_INDEX[q] for q in parts]]
+
+def _ring(e, n, s):
+    "A closed outline of the ellipse `e` (centre and radii), mirrored to the left eye when s = -1."
+    r = _ell(*e, n); return np.concatenate([r, r[:1]]) * [s, 1]
+
 def _eye_detail(cv, d, g, rng):
-    "Iris and pupil rings, a double lid and lower lashes on the eyes `_draw_face` painted."
+    "Iris and pupil rings (on the ellipses `_draw_face` recorded in `g.eyes`), a double lid and lower lashes."
     S, ey, ex, ew, eh = g.S, d["ey"], d["ex"], d["ew"], d["eh"]
-    eyes = [i for i, p in enumerate(cv.part) if p in (PART_INDEX["eyes"], PART_INDEX["eye_white"])]
-    inner_code, face_code = cv.stroke_code(eyes), cv.stroke_code(g.skin_ids)
-    for s in (-1, 1):
-        ix, iy = ex + d["look"] * s, ey - eh * .05
-        ring = _ell(ix, iy, ew * .3, eh * .56, 24); ring = np.concatenate([ring, ring[:1]]) * [s, 1]
-        pupil = _ell(ix, iy + eh * .08, ew * .12, eh * .28, 14); pupil = np.concatenate([pupil, pupil[:1]]) * [s, 1]
-        cv.line(ring, 1.2 * S / 256, inner_code, g.Mh); cv.line(pupil, S / 256, inner_code, g.Mh)
+    inner_code, face_code = cv.stroke_code(_ids_of(cv, "eyes", "eye_white")), cv.stroke_code(g.skin_ids)
+    for s, iris, pupil in g.eyes:
+        cv.line(_ring(iris, 24, s), 1.2 * S / 256, inner_code, g.Mh); cv.line(_ring(pupil, 14, s), S / 256, inner_code, g.Mh)
         lid = _bez((ex - ew * .35, ey - eh * .95), (ex, ey - eh * 1.45), (ex + ew * .5, ey - eh * .75), n=8) * [s, 1]
         cv.line(lid, S / 256, face_code, g.Mh)
         for k in range(int(rng.integers(0, 4))):   # lower lashes
@@ -75,7 +78,7 @@ def _eye_detail(cv, d, g, rng):
 def _clothes_folds(cv, d, g, rng):
     "Fold lines on the clothes: short curves hanging from the shoulders, the waist and the sleeves."
     u = rng.uniform; w = g.S / 256 / g.U
-    wear = [i for i, p in enumerate(cv.part) if p in (PART_INDEX["upper_garment"], PART_INDEX["lower_garment"], PART_INDEX["dress"])]
+    wear = _ids_of(cv, "upper_garment", "lower_garment", "dress")
     if not wear: return
     code = cv.stroke_code(wear)
     for _ in range(d["folds"]):

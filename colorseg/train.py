@@ -277,12 +277,12 @@ def _mean_dicts(ds_: list, ws: list) -> dict:
     return {k: float(sum(d[k] * w for d, w in zip(ds_, ws) if k in d) / sum(w for d, w in zip(ds_, ws) if k in d)) for k in sorted(keys)}
 
 def evaluate(task, ds: Dataset, rt: Runtime, batch_size: int = 8) -> dict:
-    "Mean of `task.validate` over a dataset (weighted by batch size)."
+    "Mean of `task.validate` over a dataset (weighted by batch size), plus the task's `validate_extra()` scores if it has them (e.g. the real dev set)."
     outs, ws = [], []
     for i in range(0, len(ds), batch_size):
         batch = rt.to(_collate([ds[j] for j in range(i, min(i + batch_size, len(ds)))]))
         outs.append(task.validate(batch)); ws.append(len(batch["index"]) if "index" in batch else 1)
-    return _mean_dicts(outs, ws) if outs else {}
+    return {**(_mean_dicts(outs, ws) if outs else {}), **getattr(task, "validate_extra", dict)()}
 
 def make_runtime(cfg: RunConfig) -> Runtime:
     "The one place a run's device is resolved (under torchrun: this process's GPU, and the process group is started)."
@@ -373,7 +373,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
         epoch, start = (epoch + 1, 0) if done_epoch else (epoch, b + 1)
         if done_epoch and main:
             if val_ds is not None and len(val_ds):
-                val = {**evaluate(task, val_ds, rt, cfg.batch_size), **getattr(task, "validate_extra", dict)()}
+                val = evaluate(task, val_ds, rt, cfg.batch_size)
                 vlog.write(dict(step=step, epoch=epoch, time=round(time.time() - t0, 2), **val))
                 save_image(image_grid(task.sample(sample_batch)), run_dir / "samples" / f"epoch_{epoch:03d}.png")
             plot_losses(run_dir / "stats.csv", run_dir / "loss_curves.png", run_dir / "val.csv")
