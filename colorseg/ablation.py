@@ -42,6 +42,14 @@ class AblationConfig(FlatConfig):
     fusions: str = "none,concat,dual,parts"  # colorizer fusions to train (comma-separated; parts is colorseg's extension)
     seeds: str = "0,1,2"  # one run per fusion and seed (>= 2 seeds for an interval)
     lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = ColorizeConfig's 0.9); e.g. '0.3,0.9,3'
+    gan: str = ""  # fusions also trained with a GAN phase after the same L1 budget, as their own runs ('none-gan-s0'); '' = none
+    gan_epochs: int = 1  # GAN-phase epochs after the L1 epochs (1 x 250 steps at the sizes below)
+    gan_ramp_steps: int = 50  # the adversarial and classification weights ramp from 0 to 1 over these steps
+    gan_lambda_adv: float = 1.0  # λ_adv in the GAN phase
+    gan_lambda_cls: float = 40.0  # λ_cls of both tag heads (CIT, CVT) in the GAN phase (the paper: 40... see nbs/10_train.ipynb)
+    gan_lr_d: float = 2e-4  # the discriminator's Adam learning rate (halves with the generator's every lr_half_life steps)
+    gan_d_every: int = 1  # update D on every k-th GAN step
+    gan_r1_gamma: float = 0.0  # R1 gradient penalty on D (0 = off)
     munit: str = ""  # MUNIT fusions to add (none, concat), trained with MUNIT's own recipe below ('' = no MUNIT)
     munit_preset: str = "tiny"  # MUNIT's network widths (its own presets: tiny | paper)
     # MUNIT's recipe: data, image_size, n_train and n_val are shared with the colorizers; the rest is its own
@@ -61,6 +69,7 @@ class AblationConfig(FlatConfig):
     seg_epochs: int = 0
     epochs: int = 4  # 4 x 250 = 1,000 steps at these sizes
     max_steps: int = 0  # 0 = no limit
+    cpu_bf16: bool = True  # the colorizers' bf16 autocast on CPU (the recipe's; fast only on CPUs with avx512_bf16 or AMX, ~10x slower without: set False there)
     lfe_steps: int = 300  # LFE trained once per seed (shared by the fusions of that seed), when lfe_path is ''
     lfe_path: str = "off"  # 'off' (the recipe) | '' = train one per seed | a path
     ckpt_every: int = 50  # mid-epoch checkpoints, so an interrupted run loses little
@@ -86,9 +95,10 @@ class AblationConfig(FlatConfig):
     progress: bool = True  # a progress bar over runs
 
     CHOICES: ClassVar[dict] = dict(fid=FID_MODES, skeleton_source=TEST_SKELETONS)
-    LISTS: ClassVar[tuple] = ("fusions", "seeds", "lambda_segs", "munit", "snap")  # comma-separated; lists and numbers accepted too
-    AT_LEAST_1: ClassVar[tuple] = ("n_test", "feature_net_steps", "feature_net_n_train")
-    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads", "test_offset", "real_size")
+    LISTS: ClassVar[tuple] = ("fusions", "seeds", "lambda_segs", "gan", "munit", "snap")  # comma-separated; lists and numbers accepted too
+    AT_LEAST_1: ClassVar[tuple] = ("n_test", "feature_net_steps", "feature_net_n_train", "gan_epochs", "gan_d_every")
+    AT_LEAST_0: ClassVar[tuple] = ("snap_shading", "threads", "test_offset", "real_size", "gan_ramp_steps", "gan_lambda_adv", "gan_lambda_cls", "gan_r1_gamma")
+    POSITIVE: ClassVar[tuple] = ("gan_lr_d",)
 
     def __post_init__(self):
         for k in self.LISTS:  # `-p seeds 0` arrives as an int, papermill's Python API may pass a list
@@ -99,7 +109,10 @@ class AblationConfig(FlatConfig):
 
     def validate(self):
         bad = [f for f in self.fusion_list if f not in ABLATION_FUSIONS]
-        if bad or not self.fusion_list: raise ConfigError(f"AblationConfig.fusions={self.fusions!r}: choose from {', '.join(ABLATION_FUSIONS)} (comma-separated, at least one)")
+        if bad or not (self.fusion_list or self.gan_list or self.munit_list):
+            raise ConfigError(f"AblationConfig.fusions={self.fusions!r}: choose from {', '.join(ABLATION_FUSIONS)} (comma-separated; '' only with a GAN arm or MUNIT runs)")
+        bad = [f for f in self.gan_list if f not in ABLATION_FUSIONS or f == "parts"]
+        if bad: raise ConfigError(f"AblationConfig.gan={self.gan!r}: choose from none, concat, dual (comma-separated) or ''")
         bad = [f for f in self.munit_list if f not in MUNIT_FUSIONS]
         if bad: raise ConfigError(f"AblationConfig.munit={self.munit!r}: choose from {', '.join(MUNIT_FUSIONS)} or ''")
         bad = [f for f in self.snap_list if f not in ABLATION_FUSIONS]
@@ -111,7 +124,8 @@ class AblationConfig(FlatConfig):
         if self.records_dir.resolve() == Path(self.root).resolve():
             raise ConfigError(f"AblationConfig: records ({self.records_dir}) and root ({self.root}) are one folder, but a record is not a run folder; set records to another")
         if self.n_test < 2 and (self.fid != "off" or self.feature_net != "off"): raise ConfigError("AblationConfig.n_test must be >= 2 for FID/KID (or set fid='off' and feature_net='off')")
-        try: self.train_config(RunSpec("colorizer", self.fusion_list[0], s[0]))  # the budget fields must make a valid ColorizeConfig
+        first = RunSpec("colorizer", self.fusion_list[0], s[0]) if self.fusion_list else RunSpec("colorizer", (self.gan_list or ["none"])[0], s[0], gan=bool(self.gan_list))
+        try: self.train_config(first)  # the budget fields must make a valid ColorizeConfig
         except ConfigError as e: raise ConfigError(f"{e} (from the AblationConfig field of the same name)") from None
         if self.munit_list:  # and the munit_* fields a valid MunitConfig
             try: self.train_config(RunSpec("munit", self.munit_list[0], s[0]))
@@ -120,6 +134,7 @@ class AblationConfig(FlatConfig):
     fusion_list = property(lambda self: parse_list(self.fusions, str, "fusions"))
     seed_list = property(lambda self: parse_list(self.seeds, int, "seeds"))
     lambda_seg_list = property(lambda self: parse_list(self.lambda_segs, float, "lambda_segs"))
+    gan_list = property(lambda self: parse_list(self.gan, str, "gan"))
     munit_list = property(lambda self: parse_list(self.munit, str, "munit"))
     snap_list = property(lambda self: parse_list(self.snap, str, "snap"))
     records_dir = property(lambda self: Path(self.records) if self.records else Path(self.csv).parent / "runs")
@@ -135,11 +150,18 @@ class AblationConfig(FlatConfig):
                                "epochs": self.munit_epochs, "max_steps": self.munit_max_steps, "lr_g": self.munit_lr_g,
                                "lr_d": self.munit_lr_d, "cpu_bf16": self.munit_cpu_bf16})
         extra = {} if spec.lambda_seg is None else {"lambda_seg": spec.lambda_seg}
-        return ColorizeConfig.recipe(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=self.epochs, lfe_steps=self.lfe_steps,
-                                     lfe_path=self.lfe_path, **extra, **common)
+        epochs = self.epochs
+        if spec.gan:  # the same L1 budget (the warm-up), then gan_epochs more with the adversarial and tag-classifier losses on
+            epochs += self.gan_epochs
+            extra.update(warmup_steps=(self.seg_epochs + self.epochs) * (self.n_train // self.batch_size), gan_ramp_steps=self.gan_ramp_steps,
+                         lambda_adv=self.gan_lambda_adv, lambda_cit=self.gan_lambda_cls, lambda_cvt=self.gan_lambda_cls, lr_d=self.gan_lr_d,
+                         d_every=self.gan_d_every, r1_gamma=self.gan_r1_gamma)
+        return ColorizeConfig.recipe(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=epochs, lfe_steps=self.lfe_steps,
+                                     lfe_path=self.lfe_path, cpu_bf16=self.cpu_bf16, **extra, **common)
 
 # %% ../nbs/11a_ablation.ipynb #3ba7887d
-METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "parts": "Parts (colorseg)", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat"}
+METHOD_NAMES = {"none": "Tag2pix (none)", "concat": "Concat", "dual": "Dual", "parts": "Parts (colorseg)", "munit-none": "MUNIT", "munit-concat": "MUNIT + Concat",
+                "none-gan": "Tag2pix (none) + GAN", "concat-gan": "Concat + GAN", "dual-gan": "Dual + GAN"}
 DEFAULT_LAMBDA_SEG = ColorizeConfig().lambda_seg
 
 @dataclass(frozen=True)
@@ -149,11 +171,12 @@ class RunSpec:
     fusion: str
     seed: int
     lambda_seg: float | None = None  # dual only; None = ColorizeConfig's default
+    gan: bool = False  # the GAN arm: the L1 budget, then the GAN phase (AblationConfig.gan_*)
 
     @property
     def method(self) -> str:
         if self.family == "munit": return run_id("munit", {"fusion": self.fusion})
-        return self.fusion if self.lambda_seg is None else f"{self.fusion}-ls{self.lambda_seg:g}"
+        return self.fusion + ("-gan" if self.gan else "") + ("" if self.lambda_seg is None else f"-ls{self.lambda_seg:g}")
     @property
     def name(self) -> str: return f"{self.method}-s{self.seed}"
 
@@ -172,6 +195,7 @@ def plan_runs(cfg: AblationConfig) -> list:
     for s in cfg.seed_list:
         for f in cfg.fusion_list:
             out += [RunSpec("colorizer", f, s, l) for l in (lams if f == "dual" else [None])]
+        out += [RunSpec("colorizer", f, s, gan=True) for f in cfg.gan_list]
         out += [RunSpec("munit", f, s) for f in cfg.munit_list]
     return out
 
@@ -254,7 +278,7 @@ def read_records(records: str | os.PathLike) -> pd.DataFrame:
 # %% ../nbs/11a_ablation.ipynb #deb386d7
 def posts_for(cfg: AblationConfig, spec: RunSpec) -> list:
     "What a run is scored with: '' (the raw output on the test set), 'snap' when asked for, 'real' (X, n = 1) for colorizers."
-    return ([""] + (["snap"] if spec.family == "colorizer" and spec.fusion in cfg.snap_list else [])
+    return ([""] + (["snap"] if spec.family == "colorizer" and spec.fusion in cfg.snap_list and not spec.gan else [])
             + (["real"] if spec.family == "colorizer" and cfg.real_size else []))
 
 def _row_ok(df, run, post, step, cfg):

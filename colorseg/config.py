@@ -134,6 +134,10 @@ class RunConfig(FlatConfig):
         "Epochs `fit` runs (a family may split them into phases)."
         return self.epochs
 
+    def resume_may_change(self, saved: dict, step: int) -> set:
+        "Fields that may differ from a checkpoint saved after `step` steps because they have not acted yet (a family's own rule)."
+        return set()
+
     def validate(self):
         if self.total_epochs() == 0 and self.max_steps == 0:
             raise ConfigError(f"{type(self).__name__}: no epochs and max_steps is 0, so nothing would be trained; set epochs >= 1")
@@ -174,6 +178,8 @@ class ColorizeConfig(RunConfig):
     part_balance: float = 1.0  # fusion='parts': part cross-entropy weight ∝ (share + 2 %)^-part_balance (0 = plain CE; 0.5: eyes 0.36; 1: eyes 0.49 on test[0:64])
     warmup_steps: int = 0  # first steps are L1-only: no discriminator, no adversarial or classification terms
     gan_ramp_steps: int = 0  # after the warm-up, ramp the adversarial and classification weights linearly from 0 to full
+    d_every: int = 1  # GAN phase: update the discriminator on every k-th step only (k > 1 slows a D that wins)
+    r1_gamma: float = 0.0  # GAN phase: R1 gradient penalty on real images, γ/2·E|∇D(y)|² (0 = off; Mescheder et al. 2018)
     # bookkeeping
     compile: bool = False  # torch.compile the generator and discriminator
     out_dir: str = "runs/{fusion}-{preset}-{data}{image_size}-s{seed}"  # run folder; {field} placeholders are filled in
@@ -182,11 +188,17 @@ class ColorizeConfig(RunConfig):
     AT_LEAST_0: ClassVar[tuple] = RunConfig.AT_LEAST_0 + ("lfe_steps", "seg_epochs",
                                    "lambda_rec", "guide_beta", "lambda_seg", "lambda_cit", "lambda_cvt", "lambda_adv", "lambda_part",
                                    "lambda_palette", "part_balance",
-                                   "warmup_steps", "gan_ramp_steps", "lr_half_life")
+                                   "warmup_steps", "gan_ramp_steps", "lr_half_life", "r1_gamma")
+    AT_LEAST_1: ClassVar[tuple] = RunConfig.AT_LEAST_1 + ("d_every",)
     POSITIVE: ClassVar[tuple] = ("lr_g", "lr_d")
     UNIT: ClassVar[tuple] = ("beta1", "beta2")
 
     def total_epochs(self) -> int: return self.seg_epochs + self.epochs
+
+    GAN_FIELDS: ClassVar[tuple] = ("warmup_steps", "gan_ramp_steps", "lambda_adv", "lambda_cit", "lambda_cvt", "lr_d", "d_every", "r1_gamma")
+    def resume_may_change(self, saved: dict, step: int) -> set:
+        "Within the L1 warm-up the discriminator has not run, so the GAN phase's settings may change: one warm-up, many GAN phases."
+        return set(self.GAN_FIELDS) if step <= min(saved.get("warmup_steps", 0), self.warmup_steps) else set()
 
     def validate(self):
         super().validate()

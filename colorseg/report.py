@@ -13,7 +13,7 @@ from .evaluate import TABLE_COLUMNS
 # %% auto #0
 __all__ = ['TABLE_METRICS', 'TABLE_HEADERS', 'PAPER_FID', 'METHOD_ORDER', 'REAL_METRICS', 'REAL_HEADERS', 'MUNIT_METRICS',
            'MUNIT_HEADERS', 't_interval', 'summarize', 'paired_difference', 'tag_chance', 'fmt_ci', 'results_table',
-           'paired_text', 'real_table', 'munit_table']
+           'paired_text', 'arm_verdict', 'real_table', 'munit_table']
 
 # %% ../nbs/30a_report.ipynb #94d85053
 def t_interval(values, conf: float = 0.95) -> tuple:
@@ -52,7 +52,7 @@ TABLE_HEADERS = {**TABLE_COLUMNS, "fid": "FID ↓ (Inception)", "kid": "KID ↓ 
                  "fid_cs": "FID-cs ↓ (colorseg features; not comparable with published FID)", "kid_cs": "KID-cs ↓ (colorseg features)",
                  "region_de": "within-region ΔE76 ↓ (bleeding)", "region_de2000": "within-region ΔE00 ↓", "l1": "L1 ↓"}
 PAPER_FID = {"Tag2pix (none)": 76.744, "Dual": 64.482}  # the paper's published FIDs (its Danbooru test set, 256 px)
-METHOD_ORDER = ["none", "concat", "dual", "parts", "munit-none", "munit-concat"]
+METHOD_ORDER = ["none", "concat", "dual", "parts", "none-gan", "concat-gan", "dual-gan", "munit-none", "munit-concat"]
 
 def tag_chance(df: pd.DataFrame) -> float:
     "Part-tag accuracy of a uniform guess among each part's palette colours, weighted by how often each part is judged (`tag_n_<kind>`); NaN without counts."
@@ -123,6 +123,24 @@ def paired_text(p: dict, label: str = "within-region ΔE76 (bleeding)", lower_is
     else: verdict = "includes zero: no detectable difference at this budget"
     return (f"{a} − {b} on {label}, paired by seed ({per}): mean {p['mean']:+.3f}, "
             f"95% t-CI [{p['lo']:+.3f}, {p['hi']:+.3f}] (n = {p['n']} seeds); the CI {verdict}.")
+
+def arm_verdict(df: pd.DataFrame,  # the records (read_records)
+                a: str, b: str,  # the methods compared, paired by seed: a − b
+                metrics: list,  # (column, label, lower is better) of the metrics the verdict covers
+                arm: str = "",  # e.g. 'L1 arm', 'GAN arm'
+                conf: float = 0.95) -> str:
+    "One line: which of the metrics' paired a − b intervals exclude zero, and which way; or that none does."
+    ps = [(paired_difference(df, k, a, b, conf), label, lower) for k, label, lower in metrics if k in df and df[k].notna().any()]
+    ps = [(p, label, lower) for p, label, lower in ps if p["n"] >= 2]
+    head = f"Verdict{f' ({arm})' if arm else ''}: {method_name(a)} − {method_name(b)}"
+    if not ps: return f"{head}: fewer than 2 paired seeds, no verdict."
+    n = min(p["n"] for p, _, _ in ps)
+    moved = [f"{label} {'better' if (p['hi'] < 0) == lower else 'worse'} ({p['mean']:+.3g}, CI [{p['lo']:+.3g}, {p['hi']:+.3g}])"
+             for p, label, lower in ps if p["excludes_zero"]]
+    if not moved: return f"{head}: no 95% CI excludes zero on {', '.join(l for _, l, _ in ps)} (n = {n} seeds): no detectable difference at this budget."
+    rest = [l for p, l, _ in ps if not p["excludes_zero"]]
+    return f"{head} (n = {n} seeds): {'; '.join(moved)}" + (f"; no detectable difference on {', '.join(rest)}." if rest else ".")
+
 
 # %% ../nbs/30a_report.ipynb #1655d3de
 REAL_METRICS = ["region_de", "region_de2000", "merge_rate", "segment_acc", "l1"]

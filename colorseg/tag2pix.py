@@ -18,8 +18,8 @@ from .tags import load_vocab
 from .train import Runtime, fit, make_runtime
 
 # %% auto #0
-__all__ = ['REAL_KEYS', 'adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'part_loss', 'palette_loss', 'lr_factor', 'gan_weight',
-           'ColorizeTask', 'part_colours', 'resolve_lfe', 'train_colorizer']
+__all__ = ['REAL_KEYS', 'adv_loss', 'rec_loss', 'seg_loss', 'cls_loss', 'part_loss', 'palette_loss', 'lr_factor', 'r1_penalty',
+           'gan_weight', 'ColorizeTask', 'part_colours', 'resolve_lfe', 'train_colorizer']
 
 # %% ../nbs/06a_tag2pix.ipynb #6a5cd50e
 def adv_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -71,6 +71,13 @@ def lr_factor(step: int, half_life: int) -> float:
     "Learning-rate multiplier: halves every `half_life` steps (1 when half_life is 0)."
     return 0.5 ** (step / half_life) if half_life else 1.0
 
+def r1_penalty(logits: torch.Tensor,  # D's adversarial logits on the real images
+               real: torch.Tensor,  # those images, with requires_grad set before D saw them
+              ) -> torch.Tensor:
+    "R1 gradient penalty (Mescheder et al. 2018): mean over the batch of |∇_y D(y)|² on real images; kept differentiable for D's step."
+    g, = torch.autograd.grad(logits.float().sum(), real, create_graph=True)
+    return g.float().pow(2).flatten(1).sum(1).mean()
+
 def gan_weight(step: int, warmup_steps: int, ramp_steps: int) -> float:
     "Weight of the adversarial and classification terms: 0 during the L1 warm-up, then a linear ramp to 1."
     if step < warmup_steps: return 0.0
@@ -80,7 +87,7 @@ REAL_KEYS = ("real_hits", "real_swap", "real_hair", "real_eyes", "real_de_truth"
 
 class ColorizeTask:
     "Tag2pix-style colorizer (none / concat / dual / parts fusion) as a task for `colorseg.train.fit`."
-    log_keys = ["d_loss", "d_adv", "d_cls", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls", "g_part", "g_pal", "w_gan"]
+    log_keys = ["d_loss", "d_adv", "d_cls", "d_r1", "g_loss", "g_adv", "g_rec", "g_seg", "g_cls", "g_part", "g_pal", "w_gan"]
 
     def __init__(self, rt: Runtime, cfg: ColorizeConfig, n_cit: int, n_cvt: int, lfe: nn.Module | None = None,
                  skeleton=None):  # concat's skeleton: a colorseg.skeleton_infer.SkeletonSource; None: the dataset's maps
@@ -134,14 +141,16 @@ class ColorizeTask:
         self.G.train(); self.D.train()
         with self.rt.autocast(): out = self.generate(batch)
         # --- D: real vs fake.detach(), plus tag classification of real images in the colorization step
-        d_loss = d_adv = d_cls = zero
-        if w > 0:
+        d_loss = d_adv = d_cls = d_r1 = zero
+        if w > 0 and (self.step - c.warmup_steps) % c.d_every == 0:   # d_every > 1: D learns on every k-th GAN step only
             self.D.requires_grad_(True)
+            y_in = y.detach().requires_grad_(c.r1_gamma > 0)
             with self.rt.autocast():
-                d_real, d_fake = self.d_fwd(y), self.d_fwd(out["color"].detach())
+                d_real, d_fake = self.d_fwd(y_in), self.d_fwd(out["color"].detach())
             d_adv = adv_loss(d_real["adv"], True) + adv_loss(d_fake["adv"], False)
             d_cls = cls_loss(d_real, cit, cvt, c.lambda_cit, c.lambda_cvt) if colour_step else zero
-            d_loss = w * (c.lambda_adv * d_adv + d_cls)
+            if c.r1_gamma > 0: d_r1 = r1_penalty(d_real["adv"], y_in)
+            d_loss = w * (c.lambda_adv * (d_adv + c.r1_gamma / 2 * d_r1) + d_cls)
             self.opt_d.zero_grad(set_to_none=True); d_loss.backward(); self.opt_d.step()
         # --- G: fool the frozen D, reconstruct, (dual) predict the skeleton, (parts) the part map, (colour step) carry the tags
         g_adv = g_cls = zero
@@ -157,7 +166,7 @@ class ColorizeTask:
         g_loss = w * (c.lambda_adv * g_adv + g_cls) + c.lambda_rec * g_rec + c.lambda_seg * g_seg + c.lambda_part * g_part + c.lambda_palette * g_pal
         self.opt_g.zero_grad(set_to_none=True); g_loss.backward(); self.opt_g.step()
         self.D.requires_grad_(True)
-        vals = torch.stack([d_loss, d_adv, d_cls, g_loss, g_adv, g_rec, g_seg, g_cls, g_part, g_pal]).detach().float().cpu().tolist()  # one sync
+        vals = torch.stack([d_loss, d_adv, d_cls, d_r1, g_loss, g_adv, g_rec, g_seg, g_cls, g_part, g_pal]).detach().float().cpu().tolist()  # one sync
         return {**dict(zip(self.log_keys, vals)), "w_gan": w}
 
     @torch.no_grad()

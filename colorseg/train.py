@@ -20,7 +20,7 @@ __all__ = ['RESUME_MAY_CHANGE', 'LEGACY_KINDS', 'resolve_device', 'seed_everythi
            'dist_env', 'is_distributed', 'dist_backend', 'DistBatchNorm2d', 'convert_batchnorm',
            'average_gradients_before_step', 'distribute', 'EpochSampler', 'save_checkpoint', 'load_checkpoint',
            'check_compatible', 'checkpoint_kind', 'freeze', 'CSVLog', 'image_grid', 'plot_losses', 'evaluate',
-           'make_runtime', 'fit']
+           'make_runtime', 'cpu_bf16_here', 'fit']
 
 # %% ../nbs/06_train.ipynb #c5cf35bb
 def resolve_device(name: str = "auto") -> torch.device:
@@ -292,7 +292,17 @@ def make_runtime(cfg: RunConfig) -> Runtime:
         if dev.type == "cuda": dev = torch.device("cuda", local_rank); torch.cuda.set_device(dev)
         if not dist.is_initialized(): dist.init_process_group(dist_backend(dev))
     if dev.type == "cuda": torch.backends.cudnn.benchmark = True
-    return Runtime(dev, cfg.amp, cfg.channels_last, cfg.cpu_bf16)
+    return Runtime(dev, cfg.amp, cfg.channels_last, cpu_bf16_here(cfg.cpu_bf16, dev))
+
+def cpu_bf16_here(wanted: bool, device: torch.device) -> bool:
+    "cpu_bf16 where this CPU does bf16 natively (AVX512-BF16 or AMX); elsewhere fp32 with a warning, since emulated bf16 is ~10x slower."
+    if not (wanted and device.type == "cpu"): return wanted
+    from colorseg.fast import native_bf16
+    if native_bf16("cpu"): return True
+    import warnings
+    warnings.warn("cpu_bf16=True, but this CPU has no AVX512-BF16 or AMX, where bf16 autocast runs about 10x slower than fp32: "
+                  "training in fp32 instead (set cpu_bf16=False to silence this)", stacklevel=3)
+    return False
 
 def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, optimisers) once seeds are set
         cfg: RunConfig,  # the family's config: schedule, batch size, seed, run folder, bookkeeping; saved in checkpoints with cfg.KIND
@@ -324,7 +334,8 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     step, epoch, start = 0, 0, 0  # optimiser steps done; current epoch; batches of it done
     if cfg.resume and ckpt_path.exists():
         st = load_checkpoint(ckpt_path)   # on the CPU: load_state_dict moves each tensor to its module's device; RNG states stay CPU ByteTensors
-        check_compatible(st["config"], config, ckpt_path)
+        saved = {**type(cfg)().to_dict(), **st["config"]}  # a field the checkpoint predates had its default then
+        check_compatible(saved, config, ckpt_path, RESUME_MAY_CHANGE | cfg.resume_may_change(saved, st["step"]))
         for k, m in task.modules().items(): m.load_state_dict(st["modules"][k])
         for k, o in task.optimizers().items(): o.load_state_dict(st["optimizers"][k])
         set_rng_state(st["rng"])
@@ -333,6 +344,7 @@ def fit(build_task: Callable[[Runtime], object],  # makes the task (networks, op
     elif cfg.resume and main:
         _log(run_dir, f"resume=True but {ckpt_path} does not exist yet: starting fresh")
     resumed = step if cfg.resume and step else None
+    if main: _log(run_dir, f"device {rt.device}, bf16 autocast {'on' if rt.use_amp else 'off'}")
     if main:
         with atomic_write(run_dir / "config.json") as tmp: tmp.write_text(json.dumps(config, indent=2))
         log = CSVLog(run_dir / "stats.csv", ["step", "epoch", "phase", "time", *task.log_keys], resume_step=resumed)
