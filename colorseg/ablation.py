@@ -20,9 +20,10 @@ from .munit_train import MUNIT_FUSIONS, MunitConfig
 
 # %% auto #0
 __all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'RECORD_DROP',
-           'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps', 'run_planned_steps',
-           'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record', 'read_records', 'posts_for',
-           'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net', 'test_set', 'run_ablation']
+           'WARMUP_CKPT', 'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps',
+           'run_planned_steps', 'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record',
+           'read_records', 'posts_for', 'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net',
+           'test_set', 'run_ablation']
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
@@ -332,8 +333,16 @@ def resolve_feature_net(cfg: AblationConfig) -> str:
                                          max_steps=cfg.feature_net_steps, batch_size=min(32, n), seed=0, device=cfg.device, progress=False,
                                          out_dir=str(Path(cfg.root) / "feature_net"))))
 
+WARMUP_CKPT = "warmup.pt"  # a GAN-arm run's checkpoint at the end of its L1 warm-up (the figures show it beside the GAN output)
+
 def _train(spec: RunSpec, tcfg):
+    "Train one run; a GAN-arm run stops once at the end of its warm-up to keep that checkpoint as `warmup.pt`."
+    import dataclasses, shutil
     from colorseg.families import train_run
+    run = Path(tcfg.out_dir)
+    if spec.gan and not (run / WARMUP_CKPT).exists() and checkpoint_step(run / "last.pt") <= tcfg.warmup_steps:
+        train_run(dataclasses.replace(tcfg, max_steps=tcfg.warmup_steps))
+        with atomic_write(run / WARMUP_CKPT) as tmp: shutil.copyfile(run / "last.pt", tmp)
     return train_run(tcfg)
 
 def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:

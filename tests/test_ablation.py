@@ -103,3 +103,35 @@ def test_committed_table1_rebuilds_from_committed_records(root, tmp_path):
     pm.execute_notebook(str(root / "nbs" / "30_results_table.ipynb"), str(tmp_path / "30.ipynb"), kernel_name="python3", cwd=str(root),
                         parameters=dict(records="reports/runs", out_dir=str(tmp_path)), progress_bar=False)  # as make report runs it
     assert (tmp_path / "table1.md").read_text() == table.read_text(), "reports/table1.md is stale: rerun nbs/30_results_table.ipynb (make report)"
+
+
+def test_gan_arm(root, tmp_path):
+    "The GAN arm: each run keeps its L1 warm-up checkpoint, then trains with D on; Table 1 gets its rows, pairs and verdict; the figure its grid."
+    import torch
+    from colorseg.ablation import AblationConfig, read_results, run_ablation
+    cfg = AblationConfig(fusions="none", gan="none,dual", seeds="0,1", preset="tiny", test_offset=0, real_size=0, image_size=32, n_train=8, n_val=2,
+                         batch_size=4, seg_epochs=0, epochs=1, gan_epochs=1, gan_ramp_steps=0, gan_lambda_adv=0.5, gan_d_every=1, lfe_path="off",
+                         n_test=3, fid="off", feature_net="off", snap="none", device="cpu", threads=1, progress=False,
+                         root=str(tmp_path / "runs"), csv=str(tmp_path / "a.csv"), records=str(tmp_path / "records"))
+    assert list(run_ablation(cfg)["action"]) == ["train+score"] * 6
+    df = read_results(cfg.csv)
+    assert sorted(df["method"].unique()) == ["dual-gan", "none", "none+snap", "none-gan"]  # no snap rows for the GAN arm
+    gan = df[df["method"].str.endswith("-gan")]
+    assert (gan["step"] == 4).all() and (df[df["method"] == "none"]["step"] == 2).all()  # the L1 budget, then the GAN phase
+    run = tmp_path / "runs" / "dual-gan-s1"
+    assert torch.load(run / "warmup.pt", weights_only=False)["step"] == 2 and torch.load(run / "last.pt", weights_only=False)["step"] == 4
+    st = pd.read_csv(run / "stats.csv")
+    assert (st["d_loss"][st["step"] <= 2] == 0).all() and (st["d_loss"][st["step"] > 2] > 0).all()
+    rec = json.loads((tmp_path / "records" / "dual-gan-s1" / "config.json").read_text())
+    assert (rec["warmup_steps"], rec["lambda_adv"], rec["epochs"]) == (2, 0.5, 2)  # the record names the GAN phase
+    rep = tmp_path / "reports"
+    _run(root, "30_results_table", tmp_path, records=cfg.records, runs=cfg.root, out_dir=str(rep))
+    md = (rep / "table1.md").read_text()
+    assert "| Tag2pix (none) + GAN | 2 |" in md and "| Dual + GAN | 2 |" in md
+    assert "## The GAN arm: Dual + GAN − Tag2pix (none) + GAN" in md and "GAN arm: the L1 runs' 2 steps as the warm-up, then 2 steps" in md
+    assert "Verdict (GAN arm): Dual + GAN − Tag2pix (none) + GAN" in md
+    assert "| Dual + GAN − Tag2pix (none) + GAN | part-tag accuracy | 0 1 |" in md
+    figs = tmp_path / "figures"
+    _run(root, "32_figures", tmp_path, records=cfg.records, out_dir=str(figs), gan_runs=cfg.root, munit_runs=str(tmp_path / "none"),
+         n_rows=2, n_conf=2, n_scan=2, real_size=0)
+    assert (figs / "gan_grid.png").stat().st_size > 1000
