@@ -17,7 +17,7 @@ help:
 	@echo "make real-report - the shipped weights on real drawings (data/real/): reports/real.md, reports/figures/real_grid_*.png"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
-	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
+	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; GAN arm none/dual x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
 	@echo "make bench   - benchmarks -> reports/bench.json and reports/bench.md"
 	@echo "make gpu-check - on a GPU: CUDA checks, GPU benchmarks, a short training run -> reports/gpu/<date>-<card>/ (~8 min; README: GPU check)"
 	@echo "make demo    - serve the interactive demo on http://127.0.0.1:8866/ (shipped weights; no make train needed)"
@@ -169,6 +169,7 @@ REPORT_NB := runs/report
 report: install
 	mkdir -p $(REPORT_NB) reports/figures
 	CI=true $(BIN)/papermill nbs/11_ablation.ipynb $(REPORT_NB)/11_ablation.ipynb --cwd . $(ABLATION)
+	CI=true $(BIN)/papermill nbs/11_ablation.ipynb $(REPORT_NB)/11_ablation_gan.ipynb --cwd . -p fusions "" -p gan none,dual -p seeds 0,1,2 -p cpu_bf16 False $(ABLATION_GAN)
 	CI=true $(BIN)/papermill nbs/11_ablation.ipynb $(REPORT_NB)/11_ablation_munit.ipynb --cwd . -p fusions none -p munit none,concat -p seeds 0,1,2 $(ABLATION_MUNIT)
 	CI=true $(BIN)/papermill nbs/30_results_table.ipynb $(REPORT_NB)/30_results_table.ipynb --cwd .
 	CI=true $(BIN)/papermill nbs/31_user_study.ipynb $(REPORT_NB)/31_user_study.ipynb --cwd . -p study_dir study -p out_dir reports

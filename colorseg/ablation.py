@@ -23,7 +23,7 @@ __all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'D
            'WARMUP_CKPT', 'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps',
            'run_planned_steps', 'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record',
            'read_records', 'posts_for', 'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net',
-           'test_set', 'run_ablation']
+           'warmup_checkpoint', 'test_set', 'run_ablation']
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
@@ -335,14 +335,22 @@ def resolve_feature_net(cfg: AblationConfig) -> str:
 
 WARMUP_CKPT = "warmup.pt"  # a GAN-arm run's checkpoint at the end of its L1 warm-up (the figures show it beside the GAN output)
 
-def _train(spec: RunSpec, tcfg):
-    "Train one run; a GAN-arm run stops once at the end of its warm-up to keep that checkpoint as `warmup.pt`."
+def warmup_checkpoint(tcfg: ColorizeConfig) -> Path:
+    "A GAN-arm run's checkpoint at the end of its L1 warm-up (`<run>/warmup.pt`), training the warm-up first if it is not there."
     import dataclasses, shutil
     from colorseg.families import train_run
-    run = Path(tcfg.out_dir)
-    if spec.gan and not (run / WARMUP_CKPT).exists() and checkpoint_step(run / "last.pt") <= tcfg.warmup_steps:
-        train_run(dataclasses.replace(tcfg, max_steps=tcfg.warmup_steps))
-        with atomic_write(run / WARMUP_CKPT) as tmp: shutil.copyfile(run / "last.pt", tmp)
+    run = Path(tcfg.out_dir); p = run / WARMUP_CKPT
+    if p.exists(): return p
+    if checkpoint_step(run / "last.pt") > tcfg.warmup_steps:
+        raise FileNotFoundError(f"{run} is past its warm-up ({tcfg.warmup_steps} steps) but has no {WARMUP_CKPT}: delete the run folder to retrain it")
+    train_run(dataclasses.replace(tcfg, max_steps=tcfg.warmup_steps))
+    with atomic_write(p) as tmp: shutil.copyfile(run / "last.pt", tmp)
+    return p
+
+def _train(spec: RunSpec, tcfg):
+    "Train one run; a GAN-arm run stops once at the end of its warm-up to keep that checkpoint as `warmup.pt`."
+    from colorseg.families import train_run
+    if spec.gan and checkpoint_step(Path(tcfg.out_dir) / "last.pt") <= tcfg.warmup_steps: warmup_checkpoint(tcfg)
     return train_run(tcfg)
 
 def _score(cfg, spec, post, ckpt, test_ds, fnet, device) -> dict:
