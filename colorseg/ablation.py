@@ -71,7 +71,7 @@ class AblationConfig(FlatConfig):
     seg_epochs: int = 0
     epochs: int = 4  # 4 x 250 = 1,000 steps at these sizes
     max_steps: int = 0  # 0 = no limit
-    cpu_bf16: bool = True  # the colorizers' bf16 autocast on CPU (the recipe's; fast only on CPUs with avx512_bf16 or AMX, ~10x slower without: set False there)
+    cpu_bf16: bool = True  # the colorizers' bf16 autocast on CPU (the recipe's); where the CPU has no native bf16 the run is fp32 anyway, so set False to name that in the record
     lfe_steps: int = 300  # LFE trained once per seed (shared by the fusions of that seed), when lfe_path is ''
     lfe_path: str = "off"  # 'off' (the recipe) | '' = train one per seed | a path
     ckpt_every: int = 50  # mid-epoch checkpoints, so an interrupted run loses little
