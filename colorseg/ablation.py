@@ -20,10 +20,35 @@ from .munit_train import MUNIT_FUSIONS, MunitConfig
 
 # %% auto #0
 __all__ = ['ABLATION_FUSIONS', 'FID_MODES', 'TEST_SKELETONS', 'METHOD_NAMES', 'DEFAULT_LAMBDA_SEG', 'ID_COLUMNS', 'RECORD_DROP',
-           'WARMUP_CKPT', 'parse_list', 'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'planned_steps',
-           'run_planned_steps', 'checkpoint_step', 'read_results', 'write_results', 'upsert', 'write_record',
-           'read_records', 'posts_for', 'run_state', 'plan_table', 'colorizer_predict', 'resolve_feature_net',
-           'warmup_checkpoint', 'test_set', 'run_ablation']
+           'WARMUP_CKPT', 'planned_steps', 'run_planned_steps', 'train_items', 'checkpoint_step', 'parse_list',
+           'AblationConfig', 'RunSpec', 'method_name', 'plan_runs', 'read_results', 'write_results', 'upsert',
+           'write_record', 'read_records', 'posts_for', 'run_state', 'plan_table', 'colorizer_predict',
+           'resolve_feature_net', 'warmup_checkpoint', 'test_set', 'run_ablation']
+
+# %% ../nbs/11a_ablation.ipynb #59de1ab9
+def planned_steps(epochs: int,  # total epochs of the run
+                  n_items: int,  # training items
+                  batch_size: int,
+                  max_steps: int = 0,  # 0 = no limit
+                 ) -> int:
+    "Optimiser steps `colorseg.train.fit` will have taken when the run ends."
+    total = epochs * (n_items // batch_size)
+    return min(total, max_steps) if max_steps else total
+
+def run_planned_steps(tcfg) -> int:
+    "Planned steps of a ColorizeConfig or MunitConfig (the training set is sized, not generated)."
+    return planned_steps(getattr(tcfg, "seg_epochs", 0) + tcfg.epochs, train_items(tcfg.data, tcfg.image_size, tcfg.n_train), tcfg.batch_size, tcfg.max_steps)
+
+def train_items(data: str, image_size: int, n_train: int) -> int:
+    "Training items a run will see: n_train, or the dataset's own size when n_train is 0 (sized, not generated)."
+    from colorseg.data import make_dataset
+    return len(make_dataset(data, "train", image_size, n=n_train or None))
+
+def checkpoint_step(path: str | os.PathLike) -> int:
+    "Optimiser steps stored in a run's last.pt (0 when there is none yet)."
+    p = Path(path)
+    if not p.exists(): return 0
+    return int(torch.load(p, map_location="cpu", weights_only=False)["step"])
 
 # %% ../nbs/11a_ablation.ipynb #db86d3e4
 ABLATION_FUSIONS = FUSIONS  # none (Tag2pix) | concat | dual
@@ -155,7 +180,8 @@ class AblationConfig(FlatConfig):
         epochs = self.epochs
         if spec.gan:  # the same L1 budget (the warm-up), then gan_epochs more with the adversarial and tag-classifier losses on
             epochs += self.gan_epochs
-            extra.update(warmup_steps=(self.seg_epochs + self.epochs) * (self.n_train // self.batch_size), gan_ramp_steps=self.gan_ramp_steps,
+            warmup = planned_steps(self.seg_epochs + self.epochs, train_items(self.data, self.image_size, self.n_train), self.batch_size)
+            extra.update(warmup_steps=warmup, gan_ramp_steps=self.gan_ramp_steps,
                          lambda_adv=self.gan_lambda_adv, lambda_cit=self.gan_lambda_cls, lambda_cvt=self.gan_lambda_cls, lr_d=self.gan_lr_d,
                          d_every=self.gan_d_every, r1_gamma=self.gan_r1_gamma)
         return ColorizeConfig.recipe(fusion=spec.fusion, seg_epochs=self.seg_epochs, epochs=epochs, lfe_steps=self.lfe_steps,
@@ -200,28 +226,6 @@ def plan_runs(cfg: AblationConfig) -> list:
         out += [RunSpec("colorizer", f, s, gan=True) for f in cfg.gan_list]
         out += [RunSpec("munit", f, s) for f in cfg.munit_list]
     return out
-
-# %% ../nbs/11a_ablation.ipynb #59de1ab9
-def planned_steps(epochs: int,  # total epochs of the run
-                  n_items: int,  # training items
-                  batch_size: int,
-                  max_steps: int = 0,  # 0 = no limit
-                 ) -> int:
-    "Optimiser steps `colorseg.train.fit` will have taken when the run ends."
-    total = epochs * (n_items // batch_size)
-    return min(total, max_steps) if max_steps else total
-
-def run_planned_steps(tcfg) -> int:
-    "Planned steps of a ColorizeConfig or MunitConfig (the training set is sized, not generated)."
-    from colorseg.data import make_dataset
-    n = len(make_dataset(tcfg.data, "train", tcfg.image_size, n=tcfg.n_train or None))
-    return planned_steps(getattr(tcfg, "seg_epochs", 0) + tcfg.epochs, n, tcfg.batch_size, tcfg.max_steps)
-
-def checkpoint_step(path: str | os.PathLike) -> int:
-    "Optimiser steps stored in a run's last.pt (0 when there is none yet)."
-    p = Path(path)
-    if not p.exists(): return 0
-    return int(torch.load(p, map_location="cpu", weights_only=False)["step"])
 
 # %% ../nbs/11a_ablation.ipynb #d37184ed
 ID_COLUMNS = ["run", "method", "family", "fusion", "seed", "lambda_seg", "post", "step", "planned_steps", "n_test",
