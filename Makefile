@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN ?= runs/train
 export CI_JOBS ?= 2
 
-.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report real-report demo-figure bench gpu-check clean-runs help
+.PHONY: install browser-deps test skeleton demo train-munit lineart-net prepare report sync-check pytest nbtest data train weights skeleton-weights feature-net-weights weights-report real-report real-parsing demo-figure bench gpu-check clean-runs help
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
@@ -15,6 +15,7 @@ help:
 	@echo "make skeleton-weights - retrain the shipped skeleton nets weights/skeleton-{lineart,color}.pt (part of make weights)"
 	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
 	@echo "make real-report - the shipped weights on real drawings (data/real/): reports/real.md, reports/figures/real_grid_*.png"
+	@echo "make real-parsing - part maps of the part-routing weights against the real dev set's part annotation: reports/real_parsing.md"
 	@echo "make test    - install, then check notebooks/package sync, run pytest and nbdev_test"
 	@echo "make data    - write a small synthetic set to data/synth and reports/figures/synth_grid.png"
 	@echo "make report  - fusion ablation (CPU recipe, 4 fusions x 3 seeds; GAN arm none/dual x 3 seeds; trains only runs without a record in reports/runs/) + Table 1, Table 2, figures"
@@ -92,6 +93,7 @@ weights: install
 	$(MAKE) skeleton-weights
 	$(MAKE) weights-report
 	$(MAKE) real-report
+	$(MAKE) real-parsing
 	$(MAKE) demo-figure
 
 # The shipped skeleton nets (weights/skeleton-{lineart,color}.pt): tiny U-Nets, 128 px crops of the synthetic set,
@@ -126,6 +128,13 @@ weights-report: install
 real-report: install
 	mkdir -p $(REPORT_NB) reports/figures
 	CI=true $(BIN)/papermill nbs/34_real_report.ipynb $(REPORT_NB)/34_real_report.ipynb --cwd . --log-output
+
+# part maps of the part-routing weights against the dev set's part annotation -> reports/real_parsing.{md,csv},
+# reports/figures/real_parsing.png (~1 min); REAL_PARSING='label=path,...' compares other part-routing checkpoints
+REAL_PARSING ?=
+real-parsing: install
+	mkdir -p $(REPORT_NB) reports/figures
+	CI=true $(BIN)/papermill nbs/36_real_parsing.ipynb $(REPORT_NB)/36_real_parsing.ipynb --cwd . -p checkpoints "$(REAL_PARSING)"
 
 DEMO_PORT ?= 8866
 

@@ -20,7 +20,7 @@ from .tags import parse_tags
 
 # %% auto #0
 __all__ = ['REAL_DIR', 'EVAL_SIZE', 'UNKNOWN', 'NEAR_WHITE_L', 'RealItem', 'load_items', 'part_mask', 'item_data', 'swap_tags',
-           'pixel_share', 'lines_kept', 'score', 'evaluate_real', 'summarize_real']
+           'pixel_share', 'lines_kept', 'score', 'evaluate_real', 'summarize_real', 'part_confusion', 'parse_scores']
 
 # %% ../nbs/20b_evaluate_real.ipynb #6fd76afb
 REAL_DIR = PROJECT_ROOT / "data" / "real"  # the committed items (<name>.json)
@@ -113,7 +113,11 @@ def item_data(item: RealItem, size: int = EVAL_SIZE) -> dict:
     if item.style2paints:
         s2p = as_rgb(read_image(shared_data(*Path(item.style2paints).parts), "RGBA"))
         s2p = np.asarray(Image.fromarray(s2p).resize(la.shape[::-1], Image.LANCZOS))
-    return dict(lineart=la, truth=truth, labels=labels, parts=part_mask(labels, pts), points=pts, style2paints=s2p)
+    parts = part_mask(labels, pts)
+    if not item.region and size < EVAL_SIZE and min(src_hw) > min(la.shape):  # regions of small line art leak: the mask of the scoring size
+        big = item_data(item, EVAL_SIZE)["parts"]
+        parts = np.asarray(Image.fromarray(big.astype(np.int32)).resize(la.shape[::-1], Image.NEAREST)).astype(np.int64)
+    return dict(lineart=la, truth=truth, labels=labels, parts=parts, points=pts, style2paints=s2p)
 
 
 # %% ../nbs/20b_evaluate_real.ipynb #e25e4d6c
@@ -223,3 +227,22 @@ def summarize_real(df: pd.DataFrame) -> pd.DataFrame:
         out.append(r)
     return pd.DataFrame(out)
 
+
+# %% ../nbs/20b_evaluate_real.ipynb #b1f0482c
+def part_confusion(pred: np.ndarray,  # int HxW predicted part index (colorseg.synth_shapes.PARTS)
+                   truth: np.ndarray,  # int HxW part_mask: part index or UNKNOWN
+                  ) -> np.ndarray:  # int64 (P, P): pixels of true part i given part j
+    "Confusion counts of a part map against the annotation, over the pixels whose part the annotation knows."
+    if pred.shape != truth.shape: raise ValueError(f"part_confusion: the part map {pred.shape} and the truth {truth.shape} differ in size")
+    k, P = truth != UNKNOWN, len(PARTS)
+    t, p = truth[k].astype(np.int64), pred[k].astype(np.int64)
+    if len(p) and (p.min() < 0 or p.max() >= P): raise ValueError(f"part_confusion: part indices must be 0..{P - 1}, got {p.min()}..{p.max()}")
+    return np.bincount(t * P + p, minlength=P * P).reshape(P, P)
+
+def parse_scores(conf: np.ndarray,  # part_confusion counts (summed over items for pooled scores)
+                ) -> dict:
+    "pixel_acc, mean_recall over the true parts present, and recall_<part> of each (share of its pixels given that part)."
+    n = conf.sum(1)
+    rec = {f"recall_{PARTS[i]}": float(conf[i, i] / n[i]) for i in np.flatnonzero(n)}
+    return dict(pixel_acc=float(np.trace(conf) / conf.sum()) if conf.sum() else float("nan"),
+                mean_recall=float(np.mean(list(rec.values()))) if rec else float("nan"), **rec)

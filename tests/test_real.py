@@ -77,3 +77,25 @@ def test_training_scores_the_real_dev_set(tmp_path):
     assert v["real_de_truth"].iloc[0] > 0 and v["tag_acc"].notna().all()
     assert val["real_hits"] == pytest.approx(v["real_hits"].iloc[0], abs=1e-5)
     assert '"data": "synth2"' in (run_dir / "config.json").read_text()   # the run record names its world
+
+
+def test_part_parsing_report(tmp_path):
+    "nbs/36_real_parsing.ipynb on two dev drawings: one checkpoint under two labels scores the same; the shipped parts weights parse liner_40 well; a model without a part map is refused by name."
+    import pandas as pd
+    import papermill as pm
+    from pathlib import Path
+    from colorseg.weights import weights_dir
+    root = Path(__file__).resolve().parents[1]
+    w = weights_dir() / "colorizer-parts.pt"
+    pm.execute_notebook(str(root / "nbs" / "36_real_parsing.ipynb"), str(tmp_path / "36.ipynb"), kernel_name="python3", cwd=str(root),
+                        parameters=dict(checkpoints=f"a={w},b={w}", items="liner_40,test1", out_dir=str(tmp_path)), progress_bar=False)
+    df = pd.read_csv(tmp_path / "real_parsing.csv")
+    a, b = (df[df.model == k].set_index("item") for k in "ab")
+    pd.testing.assert_frame_equal(a.drop(columns="model"), b.drop(columns="model"))
+    assert set(a.index) == {"pooled", "liner_40", "test1"} and a.loc["pooled", "known_px"] == a.loc[["liner_40", "test1"], "known_px"].sum()
+    assert a.loc["liner_40", "pixel_acc"] > 0.8, a          # world-2 parts weights: 0.94 on liner_40 at 256 px
+    assert (tmp_path / "figures" / "real_parsing.png").stat().st_size > 10_000
+    assert "majority" in (tmp_path / "real_parsing.md").read_text()
+    with pytest.raises(pm.PapermillExecutionError, match="only part-routing models"):
+        pm.execute_notebook(str(root / "nbs" / "36_real_parsing.ipynb"), str(tmp_path / "36b.ipynb"), kernel_name="python3", cwd=str(root),
+                            parameters=dict(checkpoints=f"none={weights_dir() / 'colorizer-none.pt'}", items="liner_40", out_dir=str(tmp_path)), progress_bar=False)
