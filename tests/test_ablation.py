@@ -135,3 +135,17 @@ def test_gan_arm(root, tmp_path):
     _run(root, "32_figures", tmp_path, records=cfg.records, out_dir=str(figs), gan_runs=cfg.root, munit_runs=str(tmp_path / "none"),
          n_rows=2, n_conf=2, n_scan=2, real_size=0)
     assert (figs / "gan_grid.png").stat().st_size > 1000
+    # the tuning notebook branches every setting from the seed-0 warm-up and tabulates them (a GAN setting and the L1 control)
+    budget = "preset=tiny image_size=32 n_train=8 n_val=2 batch_size=4 seg_epochs=0 epochs=1 gan_epochs=1 lfe_path=off fid=off feature_net=off device=cpu"
+    tune = tmp_path / "tune"
+    _run(root, "35_gan_tuning", tmp_path, ablation_root=cfg.root, root=str(tmp_path / "gantune"), out_dir=str(tune), n_test=3, n_rows=2, threads=1,
+         budget=budget, settings="adv gan_lambda_adv=2 gan_ramp_steps=0\nl1more gan_lambda_adv=0 gan_lambda_cls=0 gan_ramp_steps=0")
+    tab = pd.read_csv(tune / "gan_tuning.csv")
+    assert list(tab["setting"]) == ["warm-up (L1, 2 steps)", "adv", "l1more"] and (tab["step"].dropna() == 4).all()
+    t = tab.set_index("setting")
+    assert t.loc["adv", "region_de"] != t.loc["l1more", "region_de"] and t.loc["adv", "d_adv_last100"] > 0  # the branches differ; D trained
+    md = (tune / "gan_tuning.md").read_text()
+    assert "# Tuning the GAN phase (test[0:3]" in md and "then 2 steps with the GAN losses on" in md and (tune / "figures" / "gan_tuning_grid.png").exists()
+    for name, adv in (("adv", 2.0), ("l1more", 0.0)):   # each branch continued the same warm-up with its own setting
+        branch = torch.load(tmp_path / "gantune" / name / "none-gan-s0" / "last.pt", weights_only=False)
+        assert branch["step"] == 4 and branch["config"]["lambda_adv"] == adv

@@ -9,3 +9,13 @@ def test_readme_links_resolve(root):
     assert any(l.endswith(".png") for l in local)  # the README shows figures
     missing = [l for l in local if not (root / l).exists()]
     assert not missing, f"README.md links to missing files: {missing}"
+
+
+def test_parameter_cells_are_tagged_for_papermill(root):
+    "A notebook's '# parameters' cell must carry papermill's tag, or `papermill -p` injects values that the cell then overwrites."
+    import json
+    untagged = [f"{p.name} cell {i}" for p in sorted((root / "nbs").glob("*.ipynb"))
+                for i, c in enumerate(json.loads(p.read_text())["cells"])
+                if c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith("# parameters")
+                and "parameters" not in c["metadata"].get("tags", [])]
+    assert not untagged, f"add the 'parameters' cell tag to: {', '.join(untagged)}"
