@@ -139,7 +139,7 @@ def arm_verdict(df: pd.DataFrame,  # the records (read_records)
              for p, label, lower in ps if p["excludes_zero"]]
     if not moved: return f"{head}: no 95% CI excludes zero on {', '.join(l for _, l, _ in ps)} (n = {n} seeds): no detectable difference at this budget."
     rest = [l for p, l, _ in ps if not p["excludes_zero"]]
-    return f"{head} (n = {n} seeds): {'; '.join(moved)}" + (f"; no detectable difference on {', '.join(rest)}." if rest else ".")
+    return f"{head} (n = {n} seeds): {'; '.join(moved)}" + ((f"; no detectable difference on {', '.join(rest)}".rstrip(".") + ".") if rest else ".")  # no '..' after 'acc.'
 
 
 # %% ../nbs/30a_report.ipynb #1655d3de
