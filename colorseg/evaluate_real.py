@@ -113,10 +113,10 @@ def item_data(item: RealItem, size: int = EVAL_SIZE) -> dict:
     if item.style2paints:
         s2p = as_rgb(read_image(shared_data(*Path(item.style2paints).parts), "RGBA"))
         s2p = np.asarray(Image.fromarray(s2p).resize(la.shape[::-1], Image.LANCZOS))
-    parts = part_mask(labels, pts)
-    if not item.region and size < EVAL_SIZE and min(src_hw) > min(la.shape):  # regions of small line art leak: the mask of the scoring size
+    if not item.region and size < EVAL_SIZE and min(src_hw) > min(la.shape):  # small line art's regions leak: take EVAL_SIZE's mask, resized
         big = item_data(item, EVAL_SIZE)["parts"]
         parts = np.asarray(Image.fromarray(big.astype(np.int32)).resize(la.shape[::-1], Image.NEAREST)).astype(np.int64)
+    else: parts = part_mask(labels, pts)
     return dict(lineart=la, truth=truth, labels=labels, parts=parts, points=pts, style2paints=s2p)
 
 
