@@ -21,7 +21,7 @@ def _args_synth(sub):
     s.add_argument("--n", type=int, default=64, help="number of samples"); s.add_argument("--size", type=int, default=256, help="image size (px)")
     s.add_argument("--out", default="data/synth", help="output folder"); s.add_argument("--seed", type=int, default=0, help="first sample seed")
     s.add_argument("--grid", default=None, help="also write a figure of the first samples here (PNG)")
-    s.add_argument("--version", type=int, default=1, choices=(1, 2), help="synthetic world: 1 (Table 1's) or 2 (framed and drawn like real drawings)")
+    s.add_argument("--version", type=int, default=1, choices=(1, 2, 3), help="synthetic world: 1 (Table 1's), 2 (framed and drawn like real drawings) or 3 (2 with anime body proportions)")
     s.set_defaults(fn=_synth)
 
 def _prepare(a):

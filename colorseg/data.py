@@ -104,9 +104,9 @@ class FolderDataset(torch.utils.data.Dataset):
     def __repr__(self): return f"FolderDataset({str(self.root)!r}, split={self.split!r}, n={len(self)}, size={self.size})"
 
 # %% ../nbs/03a_data.ipynb #4fba2108
-SYNTH_DATA = {"synth": 1, "synth2": 2}  # data names of the synthetic worlds (made on the fly) -> their version
+SYNTH_DATA = {"synth": 1, "synth2": 2, "synth3": 3}  # data names of the synthetic worlds (made on the fly) -> their version
 
-def make_dataset(data:str,  # "synth" (world 1), "synth2" (world 2, colorseg.synth_world2), or a folder with index.csv
+def make_dataset(data:str,  # "synth" (world 1), "synth2" (world 2, colorseg.synth_world2), "synth3" (world 3: 2 with anime body proportions), or a folder with index.csv
                  split:str,  # "train", "val" or "test"
                  size:int|None,  # square image size (None: synth 256, folder: the files' size)
                  n:int|None=None,  # number of items (synth: default per split; folder: first n rows)
@@ -115,5 +115,5 @@ def make_dataset(data:str,  # "synth" (world 1), "synth2" (world 2, colorseg.syn
     "The training dataset named by `data`; every kind gives the same item dict."
     if data in SYNTH_DATA: return SynthDataset(split, n=n, size=size or 256, cache=cache, version=SYNTH_DATA[data])
     if Path(data).is_dir(): return FolderDataset(data, split, size, n=n, cache=cache)
-    raise FileNotFoundError(f"data={data!r} is neither 'synth', 'synth2' nor a folder; give 'synth' (world 1), 'synth2' (world 2) or a folder with index.csv "
+    raise FileNotFoundError(f"data={data!r} is neither a synthetic world ({', '.join(SYNTH_DATA)}) nor a folder; give 'synth' (world 1), 'synth2' (world 2) or a folder with index.csv "
                             f"(write one with `colorseg synth --out {data}`)")

@@ -103,11 +103,12 @@ def _arm_points(J, side, pose, bl, rng):
 def _draw_arm(cv, d, g, J, E, W, dirf):
     "A skin arm with a hand, and its sleeve."
     a = cv.region("skin", d["c_skin"][1]); g.skin_ids.append(a)
-    cv.fill(a, _limb([J, E, W], [.15, .12, .085])); cv.fill(a, _ell(*(W + .07 * dirf), .075, .085, 14))
+    k = d.get("limb", 1.0)   # limb width over version 1's (version 3 draws anime proportions)
+    cv.fill(a, _limb([J, E, W], np.array([.15, .12, .085]) * k)); cv.fill(a, _ell(*(W + .07 * k * dirf), .075 * k, .085 * k, 14))
     if d["sleeves"] == "long":
-        sl = cv.region(g.top_part, g.top_rgb); cv.fill(sl, _limb([J, E, W - .03 * dirf], [.22, .18, .17]))
+        sl = cv.region(g.top_part, g.top_rgb); cv.fill(sl, _limb([J, E, W - .03 * dirf], np.array([.22, .18, .17]) * k))
     elif d["sleeves"] == "short":
-        sl = cv.region(g.top_part, g.top_rgb); cv.fill(sl, _limb([J, J + .45 * (E - J)], [.23, .22]))
+        sl = cv.region(g.top_part, g.top_rgb); cv.fill(sl, _limb([J, J + .45 * (E - J)], np.array([.23, .22]) * k))
 
 def _arm_tags(poses):
     tags = []
@@ -124,7 +125,7 @@ def _draw_legs(cv, d, g, rng):
         hip = np.array([s * g.hw * .5, g.y_h]); knee = np.array([s * (g.hw * .45 + d["spread"] * .45), g.y_k])
         ankle = np.array([s * (g.hw * .42 + d["spread"]), g.y_a])
         pts = [hip, (hip + knee) / 2, knee, knee + .35 * (ankle - knee), ankle]
-        leg = cv.region("skin", d["c_skin"][1]); cv.fill(leg, _limb(pts, np.array([.34, .28, .19, .2, .11]) * u(.92, 1.08)))
+        leg = cv.region("skin", d["c_skin"][1]); cv.fill(leg, _limb(pts, np.array([.34, .28, .19, .2, .11]) * u(.92, 1.08) * d.get("limb", 1.0)))
         g.leg_ids.append(leg); g.skin_ids.append(leg); g.legs.append(pts)
     lw, g.y_legwear = d["legwear"], None
     if lw != "none":
@@ -135,7 +136,7 @@ def _draw_legs(cv, d, g, rng):
         tags += [(f"{d['c_legwear'][0]}_legwear", "legwear"), (lw, "legwear")]
     for s, pts in zip((-1, 1), g.legs):
         ankle = pts[-1]; sh = cv.region("shoes", d["c_footwear"][1])
-        if d["footwear"] == "boots": cv.fill(sh, _limb([pts[2] + .2 * (ankle - pts[2]), ankle], [.25, .17]))
+        if d["footwear"] == "boots": cv.fill(sh, _limb([pts[2] + .2 * (ankle - pts[2]), ankle], np.array([.25, .17]) * d.get("limb", 1.0)))
         cv.fill(sh, _ell(ankle[0] + s * .02, ankle[1] + .06, .1, .09, 16))
         cv.fill(sh, _ell(ankle[0] + s * .05, ankle[1] + .11, .12, .06, 16))
     return tags + [(d["footwear"], "shoes"), (f"{d['c_footwear'][0]}_footwear", "shoes")]
@@ -192,8 +193,8 @@ def _draw_outfit(cv, d, g, rng):
         cv.fill(pa, [(-ww * 1.05, g.y_w), (ww * 1.05, g.y_w), (hw * 1.03, g.y_h), (hw * .9, g.y_c + .08),
                      (-hw * .9, g.y_c + .08), (-hw * 1.03, g.y_h)])
         for pts in g.legs:
-            if shorts: p, w = [pts[0], pts[0] + (pts[1] - pts[0]) * 1.6], [.38, .36]
-            else: p, w = [pts[0], pts[1], pts[2], pts[2] + (pts[4] - pts[2]) * .9], [.38, .33, .25, .2]
+            if shorts: p, w = [pts[0], pts[0] + (pts[1] - pts[0]) * 1.6], np.array([.38, .36]) * d.get("limb", 1.0)
+            else: p, w = [pts[0], pts[1], pts[2], pts[2] + (pts[4] - pts[2]) * .9], np.array([.38, .33, .25, .2]) * d.get("limb", 1.0)
             cv.fill(pa, _limb(p, w, caps=False))
         tags += [("shorts", "lower_garment")] if shorts else [("pants", "lower_garment"), ("denim", "lower_garment")]
         sh = cv.region("upper_garment", g.top_rgb); cv.fill(sh, sym(torso_half(np.array([[hw, g.y_h - .02]]))))

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from skimage.measure import label as _cc_label
 from .regions import region_to_skeleton
 from .synth_draw import _draw_character
-from .synth_world2 import add_detail, design2, render_lineart2
+from .synth_world2 import add_detail, design2, design3, render_lineart2
 from .synth_shapes import CVT_PART, PALETTE, PARTS, PART_INDEX, _Canvas, design, nearest_colour
 
 # %% auto #0
@@ -156,21 +156,21 @@ class Sample:
     tags: list = field(default_factory=list)  # Danbooru tags, all in Tag2pix's vocabulary
     seed: int = 0
 
-SYNTH_VERSIONS = (1, 2)  # 1: the first world (Table 1's records); 2: framed, haired and drawn like real drawings (colorseg.synth_world2)
+SYNTH_VERSIONS = (1, 2, 3)  # 1: the first world (Table 1's records); 2: framed, haired and drawn like real drawings (colorseg.synth_world2); 3: 2 with anime body proportions
 
 def make_sample(seed:int,  # the character: same seed, same sample
                 size:int=256,  # output height and width in px (>= 32)
-                version:int=1,  # the synthetic world: 1 or 2 (SYNTH_VERSIONS)
+                version:int=1,  # the synthetic world: 1, 2 or 3 (SYNTH_VERSIONS)
                ) -> Sample:
     "Draw one synthetic character with its ground truth."
     if size < 32: raise ValueError(f"make_sample size={size}: use at least 32 px (the face needs room)")
     if version not in SYNTH_VERSIONS: raise ValueError(f"make_sample version={version!r}: the synthetic worlds are {SYNTH_VERSIONS}")
     rng = np.random.default_rng(seed if version == 1 else (seed, version))   # each world its own stream
-    d = design(rng) if version == 1 else design2(rng)
+    d = design(rng) if version == 1 else design2(rng) if version == 2 else design3(rng)
     S = size * SS
     cv = _Canvas(S); cv.rgb[0] = d["c_bg"][1]
     tags, U = _draw_character(cv, d, rng, S)
-    if version == 2: tags += add_detail(cv, d, rng)
+    if version >= 2: tags += add_detail(cv, d, rng)
     ids = np.array(cv.layers["ids"])
     _resolve_overlays(cv, ids)
     shadow, pos, under, fx = _shading(cv, ids, max(2, int(round(U * .07))), d["light"])

@@ -10,7 +10,7 @@ from PIL import Image
 from .synth_shapes import PART_INDEX, _bez, _ell, _limb, design
 
 # %% auto #0
-__all__ = ['FRAMINGS2', 'LINE_STYLES', 'CLUTTER', 'design2', 'add_detail', 'render_lineart2']
+__all__ = ['FRAMINGS2', 'LINE_STYLES', 'CLUTTER', 'design2', 'design3', 'add_detail', 'render_lineart2']
 
 # %% ../nbs/02d_synth_world2.ipynb #3952bf10
 FRAMINGS2 = {"portrait": .2, "upper": .35, "cowboy": .25, "full": .2}  # v2 framings and their shares
@@ -36,6 +36,15 @@ def design2(rng:np.random.Generator,  # the sample's random generator
     d["folds"] = int(rng.integers(4, 16))            # fold lines on the clothes
     d["clutter"] = _choose(rng, CLUTTER)
     d["line_style"] = _choose(rng, LINE_STYLES)
+    return d
+
+def design3(rng:np.random.Generator,  # the sample's random generator
+           ) -> dict:  # `design2`'s dict with wider limbs and more bare skin
+    "A version-3 design: version 2's, with anime body proportions (limbs 1.3-1.8x as wide) and more bare arms and legs."
+    d = design2(rng)
+    d["limb"] = rng.uniform(1.3, 1.8)
+    if rng.random() < .4: d["sleeves"] = "none"
+    if rng.random() < .4: d["legwear"] = "none"
     return d
 
 # %% ../nbs/02d_synth_world2.ipynb #22ac6a7d
