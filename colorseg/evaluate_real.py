@@ -20,7 +20,8 @@ from .tags import parse_tags
 
 # %% auto #0
 __all__ = ['REAL_DIR', 'EVAL_SIZE', 'UNKNOWN', 'NEAR_WHITE_L', 'RealItem', 'load_items', 'part_mask', 'item_data', 'swap_tags',
-           'pixel_share', 'lines_kept', 'score', 'evaluate_real', 'summarize_real', 'part_confusion', 'parse_scores']
+           'pixel_share', 'lines_kept', 'score', 'evaluate_real', 'summarize_real', 'part_confusion', 'region_oracle',
+           'parse_scores']
 
 # %% ../nbs/20b_evaluate_real.ipynb #6fd76afb
 REAL_DIR = PROJECT_ROOT / "data" / "real"  # the committed items (<name>.json)
@@ -238,6 +239,15 @@ def part_confusion(pred: np.ndarray,  # int HxW predicted part index (colorseg.s
     t, p = truth[k].astype(np.int64), pred[k].astype(np.int64)
     if len(p) and (p.min() < 0 or p.max() >= P): raise ValueError(f"part_confusion: part indices must be 0..{P - 1}, got {p.min()}..{p.max()}")
     return np.bincount(t * P + p, minlength=P * P).reshape(P, P)
+
+def region_oracle(labels: np.ndarray,  # int HxW regions (the finish's: one part per region)
+                  truth: np.ndarray,  # int HxW part_mask: part index or UNKNOWN
+                 ) -> np.ndarray:  # int64 HxW part map
+    "Each region given the commonest known true part under it (background where none is known): the best map that is constant on every region."
+    if labels.shape != truth.shape: raise ValueError(f"region_oracle: the regions {labels.shape} and the truth {truth.shape} differ in size")
+    k, P = truth != UNKNOWN, len(PARTS)
+    votes = np.zeros((int(labels.max()) + 1, P), np.int64); np.add.at(votes, (labels[k], truth[k].astype(np.int64)), 1)
+    return votes.argmax(1)[labels]
 
 def parse_scores(conf: np.ndarray,  # part_confusion counts (summed over items for pooled scores)
                 ) -> dict:

@@ -96,6 +96,8 @@ def test_part_parsing_report(tmp_path):
     assert a.loc["liner_40", "pixel_acc"] > 0.8, a          # world-2 parts weights: 0.94 on liner_40 at 256 px
     assert (tmp_path / "figures" / "real_parsing.png").stat().st_size > 10_000
     assert "majority" in (tmp_path / "real_parsing.md").read_text()
+    top = df[(df.item == "pooled") & df.model.str.startswith("regions given their true part")]   # the finish is constant on regions
+    assert len(top) == 1 and top.pixel_acc.iloc[0] >= a.loc["pooled", "pixel_acc"] and top.pixel_acc.iloc[0] > 0.9, top
     with pytest.raises(pm.PapermillExecutionError, match="only part-routing models"):
         pm.execute_notebook(str(root / "nbs" / "36_real_parsing.ipynb"), str(tmp_path / "36b.ipynb"), kernel_name="python3", cwd=str(root),
                             parameters=dict(checkpoints=f"none={weights_dir() / 'colorizer-none.pt'}", items="liner_40", out_dir=str(tmp_path)), progress_bar=False)
