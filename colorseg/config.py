@@ -175,6 +175,7 @@ class ColorizeConfig(RunConfig):
     lambda_part: float = 1000.0  # fusion='parts': weight of the part cross-entropy (needs part masks); on λ_rec's scale, or L1 drowns it
     lambda_palette: float = 100.0  # fusion='parts': L1 of each part's tag colour to the mean true colour of that part (every part counts alike, so eyes learn)
     real_dev: bool = False  # also score the real-drawing dev set (data/real, images from ../shared/data) after every epoch: part-tag hits, swap hits, hair, eyes at 256 px, finished output (colorseg.evaluate_real)
+    part_decoder: bool = False  # fusion='parts': predict the part map with its own decoder that never sees the tags (the parse cannot move with the colours)
     part_balance: float = 1.0  # fusion='parts': part cross-entropy weight ∝ (share + 2 %)^-part_balance (0 = plain CE; 0.5: eyes 0.36; 1: eyes 0.49 on test[0:64])
     warmup_steps: int = 0  # first steps are L1-only: no discriminator, no adversarial or classification terms
     gan_ramp_steps: int = 0  # after the warm-up, ramp the adversarial and classification weights linearly from 0 to full

@@ -232,12 +232,14 @@ class Generator(nn.Module):
                  lfe_dim:int|None=None, # channels of the LFE feature map at H/16; None = no LFE
                  arch:GenArch=GenArch(), # widths and depths (see GEN_PRESETS)
                  n_parts:int=0, # body parts routed to (fusion='parts': len(colorseg.synth_shapes.PARTS)); 0 otherwise
+                 part_decoder:bool=False, # fusion='parts': the part map from its own decoder, which never sees the tags
                 ):
         super().__init__()
         _lookup({f: f for f in FUSIONS}, fusion, "fusion")
         if (fusion == "parts") != (n_parts > 0):
             raise ValueError(f"Generator(fusion={fusion!r}, n_parts={n_parts}): n_parts > 0 is needed by, and only by, fusion='parts'")
-        self.n_cvt, self.fusion, self.lfe_dim, self.arch, self.n_parts = n_cvt, fusion, lfe_dim, arch, n_parts
+        if part_decoder and not n_parts: raise ValueError(f"Generator(fusion={fusion!r}, part_decoder=True): a part decoder needs fusion='parts'")
+        self.n_cvt, self.fusion, self.lfe_dim, self.arch, self.n_parts, self.part_decoder = n_cvt, fusion, lfe_dim, arch, n_parts, part_decoder
         self.dual = fusion == "dual"
         a, lfe_out = arch, (arch.lfe_out if lfe_dim else 0)
         in_ch = 2 if fusion == "concat" else 1
@@ -264,7 +266,11 @@ class Generator(nn.Module):
                                            for i in range(4)])
             self.to_skel = _rgb_head(a.skel_dec[3] + a.enc[0], a.skel_dec[3], 1)
         if n_parts:   # part routing: which part each pixel is (from the line art) x each part's colour (from the tags)
-            self.to_parts = _rgb_head(a.dec[3] + a.enc[0], a.dec[3], n_parts)
+            if part_decoder:   # the dual skeleton decoder's shape, on the encoder alone: which part a pixel is cannot depend on its colour tags
+                p_in = [a.enc[4] + lfe_out] + [a.skel_dec[i - 1] + skips[i - 1] for i in range(1, 4)]
+                self.part_dec = nn.ModuleList([UpStage(p_in[i], a.skel_dec[i], a.skel_blocks[i], a.cardinality, 0, a.reduction)
+                                               for i in range(4)])
+            self.to_parts = _rgb_head((a.skel_dec[3] if part_decoder else a.dec[3]) + a.enc[0], a.dec[3], n_parts)
             self.palette = PartPalette(n_cvt, n_parts)
         init_weights(self)
         scale_heads(self.to_rgb[-1], self.guide.net[-2], *([self.to_skel[-1]] if self.dual else []))
@@ -285,6 +291,12 @@ class Generator(nn.Module):
                              f"{'None' if lfe_feat is None else tuple(lfe_feat.shape)}; pass LFE features iff lfe_dim is set")
         if lfe_feat is not None and tuple(lfe_feat.shape) != (B, self.lfe_dim, H // 16, W // 16):
             raise ValueError(f"Generator: lfe_feat must be [{B}, {self.lfe_dim}, {H // 16}, {W // 16}], got {tuple(lfe_feat.shape)}")
+
+    def _part_features(self, e5, lfe, skips):
+        "The tag-blind part decoder's output at full size (part_decoder=True)."
+        p = torch.cat([e5] + lfe, 1)
+        for i in range(4): p = torch.cat([self.part_dec[i](p), skips[i]], 1)
+        return p
 
     def forward(self,
                 lineart:torch.Tensor, # [B, 1, H, W] in [-1, 1]
@@ -317,7 +329,7 @@ class Generator(nn.Module):
                 c = torch.cat([c, skips[i]], 1)               # (B, dec[i] + enc, ...)
         rgb = self.to_rgb(c)                                  # (B, 3, H, W), pre-tanh
         if self.n_parts:   # the routed flat colours; to_rgb becomes a residual for shading and lines
-            out["parts"] = self.to_parts(c)                   # (B, P, H, W) logits
+            out["parts"] = self.to_parts(self._part_features(e5, lfe, skips) if self.part_decoder else c)   # (B, P, H, W) logits
             out["palette"] = self.palette(cvt)                 # (B, P, 3) pre-tanh colour per part
             if palette_fix is not None:                        # a user's exact colours replace the tags' for some parts
                 fix = palette_fix.to(out["palette"].device).float()
@@ -359,12 +371,13 @@ def build_generator(preset:str, # 'tiny' | 'cpu' | 'paper'
                     n_cvt:int, # colour-variant tags (len(load_vocab().cvt))
                     lfe_dim:int|None=None, # LFE feature channels (LineFeatureExtractor.lfe_dim); None = no LFE
                     n_parts:int|None=None, # parts routed to; None: len(colorseg.synth_shapes.PARTS) for fusion='parts', else 0
+                    part_decoder:bool=False, # fusion='parts': a tag-blind decoder predicts the part map
                    ) -> Generator:
     "Generator of a named preset."
     if n_parts is None:
         from colorseg.synth_shapes import PARTS
         n_parts = len(PARTS) if fusion == "parts" else 0
-    return Generator(n_cvt, fusion, lfe_dim, _lookup(GEN_PRESETS, preset, "preset"), n_parts)
+    return Generator(n_cvt, fusion, lfe_dim, _lookup(GEN_PRESETS, preset, "preset"), n_parts, part_decoder)
 
 def build_discriminator(preset:str, # 'tiny' | 'paper'
                         n_cit:int, # colour-invariant tags (len(load_vocab().cit))

@@ -94,7 +94,8 @@ class ColorizeTask:
         self.rt, self.cfg, self.lfe, self.vocab = rt, cfg, lfe, load_vocab()
         self.step = 0  # set by fit before each train_step: drives the warm-up and the GAN ramp
         self.skeleton = skeleton
-        self.G = build_generator(cfg.preset, cfg.fusion, n_cvt=n_cvt, lfe_dim=lfe.lfe_dim if lfe is not None else None).to(rt.device)
+        self.G = build_generator(cfg.preset, cfg.fusion, n_cvt=n_cvt, lfe_dim=lfe.lfe_dim if lfe is not None else None,
+                                 part_decoder=cfg.part_decoder).to(rt.device)
         self.D = build_discriminator(cfg.preset, n_cit=n_cit, n_cvt=n_cvt).to(rt.device)
         if lfe is not None: self.lfe = lfe.to(rt.device).eval().requires_grad_(False)
         if rt.channels_last:
