@@ -11,7 +11,7 @@ export CI_JOBS ?= 2
 
 help:
 	@echo "make train   - install, then train the CPU recipe (part routing, 128 px) on the synthetic set (2 CPU cores, ~10 min)"
-	@echo "make weights - retrain the shipped weights/ on synthetic world 2 (parts at 256 px, none, concat, dual at 128 px; skeleton nets; reports; ~2.5 h on 2 cores)"
+	@echo "make weights - retrain the shipped weights/ on synthetic world 2 (parts at 256 px, none, concat, dual at 128 px; skeleton nets; reports; ~3.5 h on 2 cores)"
 	@echo "make skeleton-weights - retrain the shipped skeleton nets weights/skeleton-{lineart,color}.pt (part of make weights)"
 	@echo "make weights-report - score the shipped weights on 256 held-out drawings; grids -> reports/weights.md, reports/figures/"
 	@echo "make real-report - the shipped weights on real drawings (data/real/): reports/real.md, reports/figures/real_grid_*.png"
