@@ -127,7 +127,7 @@ def load_colorizer(checkpoint: str | os.PathLike | None = None,  # a run's last.
     dev = resolve_device(device)
     lfe = tagnet_from_state(st["extra"]["lfe_config"], st["modules"]["lfe"]).to(dev) if st["extra"].get("lfe_config") else None
     G = build_generator(cfg.preset, cfg.fusion, n_cvt=st["extra"]["n_cvt"], lfe_dim=lfe.lfe_dim if lfe is not None else None,
-                        n_parts=st["extra"].get("n_parts"), part_decoder=getattr(cfg, "part_decoder", False))
+                        n_parts=st["extra"].get("n_parts"), part_decoder=cfg.part_decoder)
     G.load_state_dict(st["modules"]["G"])
     return Colorizer(cfg, G.to(dev).eval(), lfe, dev, Path(checkpoint), SkeletonSource.of_run(cfg, dev, st["modules"], st["extra"]),
                      st["extra"].get("cvt_tags"))

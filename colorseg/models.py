@@ -224,6 +224,12 @@ class GuideDecoder(nn.Module):
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.net(x)
 
 # %% ../nbs/05_models.ipynb #4dea7cd1
+def _tagless_decoder(a:GenArch, lfe_out:int) -> nn.ModuleList:
+    "Four UpStages of skel_dec's widths from the H/16 encoder features (+ LFE), each followed by the encoder skip; no tag conditioning."
+    skips = a.enc[3::-1]
+    c_in = [a.enc[4] + lfe_out] + [a.skel_dec[i - 1] + skips[i - 1] for i in range(1, 4)]
+    return nn.ModuleList([UpStage(c_in[i], a.skel_dec[i], a.skel_blocks[i], a.cardinality, 0, a.reduction) for i in range(4)])
+
 class Generator(nn.Module):
     "Tag2pix generator with a segmentation `fusion` switch: 'none' | 'concat' | 'dual' | 'parts'."
     def __init__(self,
@@ -261,15 +267,11 @@ class Generator(nn.Module):
         self.to_rgb = _rgb_head(a.dec[3] + a.enc[0] + skel[3], a.dec[3], 3)
         self.guide = GuideDecoder(a.dec[0], a.dec[1:])
         if self.dual:
-            s_in = [a.enc[4] + lfe_out] + [a.skel_dec[i - 1] + skips[i - 1] for i in range(1, 4)]
-            self.skel_dec = nn.ModuleList([UpStage(s_in[i], a.skel_dec[i], a.skel_blocks[i], a.cardinality, 0, a.reduction)
-                                           for i in range(4)])
+            self.skel_dec = _tagless_decoder(a, lfe_out)
             self.to_skel = _rgb_head(a.skel_dec[3] + a.enc[0], a.skel_dec[3], 1)
         if n_parts:   # part routing: which part each pixel is (from the line art) x each part's colour (from the tags)
             if part_decoder:   # the dual skeleton decoder's shape, on the encoder alone: which part a pixel is cannot depend on its colour tags
-                p_in = [a.enc[4] + lfe_out] + [a.skel_dec[i - 1] + skips[i - 1] for i in range(1, 4)]
-                self.part_dec = nn.ModuleList([UpStage(p_in[i], a.skel_dec[i], a.skel_blocks[i], a.cardinality, 0, a.reduction)
-                                               for i in range(4)])
+                self.part_dec = _tagless_decoder(a, lfe_out)
             self.to_parts = _rgb_head((a.skel_dec[3] if part_decoder else a.dec[3]) + a.enc[0], a.dec[3], n_parts)
             self.palette = PartPalette(n_cvt, n_parts)
         init_weights(self)
