@@ -29,6 +29,7 @@ def _layout(d, rng, S):
         U = S * u(.92, 1.0) / (bottom - top); y0 = u(.01, .04) * S
     x0 = S / 2 + u(-1, 1) * max(0.0, S / 2 - 1.2 * U) * .8
     g.U = U   # canvas px per head unit
+    g.limb = d.get("limb", 1.0)   # limb width over version 1's (version 3 draws anime proportions)
     g.M = _affine(U, d["lean"], (0, g.y_h), (x0, y0 + (g.y_h - top) * U), d["flip"])
     if d.get("zoom", 1.0) != 1.0:   # version 2: zoom into the face's centre and pan (the canvas crops the rest)
         P = g.M[:, :2] @ np.array([0, .5]) + g.M[:, 2]
@@ -103,7 +104,7 @@ def _arm_points(J, side, pose, bl, rng):
 def _draw_arm(cv, d, g, J, E, W, dirf):
     "A skin arm with a hand, and its sleeve."
     a = cv.region("skin", d["c_skin"][1]); g.skin_ids.append(a)
-    k = d.get("limb", 1.0)   # limb width over version 1's (version 3 draws anime proportions)
+    k = g.limb
     cv.fill(a, _limb([J, E, W], np.array([.15, .12, .085]) * k)); cv.fill(a, _ell(*(W + .07 * k * dirf), .075 * k, .085 * k, 14))
     if d["sleeves"] == "long":
         sl = cv.region(g.top_part, g.top_rgb); cv.fill(sl, _limb([J, E, W - .03 * dirf], np.array([.22, .18, .17]) * k))
@@ -125,7 +126,7 @@ def _draw_legs(cv, d, g, rng):
         hip = np.array([s * g.hw * .5, g.y_h]); knee = np.array([s * (g.hw * .45 + d["spread"] * .45), g.y_k])
         ankle = np.array([s * (g.hw * .42 + d["spread"]), g.y_a])
         pts = [hip, (hip + knee) / 2, knee, knee + .35 * (ankle - knee), ankle]
-        leg = cv.region("skin", d["c_skin"][1]); cv.fill(leg, _limb(pts, np.array([.34, .28, .19, .2, .11]) * u(.92, 1.08) * d.get("limb", 1.0)))
+        leg = cv.region("skin", d["c_skin"][1]); cv.fill(leg, _limb(pts, np.array([.34, .28, .19, .2, .11]) * u(.92, 1.08) * g.limb))
         g.leg_ids.append(leg); g.skin_ids.append(leg); g.legs.append(pts)
     lw, g.y_legwear = d["legwear"], None
     if lw != "none":
@@ -136,7 +137,7 @@ def _draw_legs(cv, d, g, rng):
         tags += [(f"{d['c_legwear'][0]}_legwear", "legwear"), (lw, "legwear")]
     for s, pts in zip((-1, 1), g.legs):
         ankle = pts[-1]; sh = cv.region("shoes", d["c_footwear"][1])
-        if d["footwear"] == "boots": cv.fill(sh, _limb([pts[2] + .2 * (ankle - pts[2]), ankle], np.array([.25, .17]) * d.get("limb", 1.0)))
+        if d["footwear"] == "boots": cv.fill(sh, _limb([pts[2] + .2 * (ankle - pts[2]), ankle], np.array([.25, .17]) * g.limb))
         cv.fill(sh, _ell(ankle[0] + s * .02, ankle[1] + .06, .1, .09, 16))
         cv.fill(sh, _ell(ankle[0] + s * .05, ankle[1] + .11, .12, .06, 16))
     return tags + [(d["footwear"], "shoes"), (f"{d['c_footwear'][0]}_footwear", "shoes")]
@@ -193,8 +194,8 @@ def _draw_outfit(cv, d, g, rng):
         cv.fill(pa, [(-ww * 1.05, g.y_w), (ww * 1.05, g.y_w), (hw * 1.03, g.y_h), (hw * .9, g.y_c + .08),
                      (-hw * .9, g.y_c + .08), (-hw * 1.03, g.y_h)])
         for pts in g.legs:
-            if shorts: p, w = [pts[0], pts[0] + (pts[1] - pts[0]) * 1.6], np.array([.38, .36]) * d.get("limb", 1.0)
-            else: p, w = [pts[0], pts[1], pts[2], pts[2] + (pts[4] - pts[2]) * .9], np.array([.38, .33, .25, .2]) * d.get("limb", 1.0)
+            if shorts: p, w = [pts[0], pts[0] + (pts[1] - pts[0]) * 1.6], np.array([.38, .36]) * g.limb
+            else: p, w = [pts[0], pts[1], pts[2], pts[2] + (pts[4] - pts[2]) * .9], np.array([.38, .33, .25, .2]) * g.limb
             cv.fill(pa, _limb(p, w, caps=False))
         tags += [("shorts", "lower_garment")] if shorts else [("pants", "lower_garment"), ("denim", "lower_garment")]
         sh = cv.region("upper_garment", g.top_rgb); cv.fill(sh, sym(torso_half(np.array([[hw, g.y_h - .02]]))))
